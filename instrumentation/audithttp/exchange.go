@@ -1,0 +1,155 @@
+package audithttp
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/felixge/httpsnoop"
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// sniffLen is how much of a body http.DetectContentType looks at.
+const sniffLen = 512
+
+// exchange is the state of one audited request, from ServeHTTP to the
+// emitted record.
+type exchange struct {
+	cfg       *config
+	operation string
+	start     time.Time
+	req       *http.Request       // the request passed to the handler
+	w         http.ResponseWriter // the writer the server gave us
+
+	reqBody  requestBody
+	reqCap   capture
+	respCap  capture
+	respType string // content type of the response, for masking
+
+	status      int
+	wroteHeader bool
+	hijacked    bool
+	respHeaders []attribute.KeyValue // snapshot taken when the header was sent
+
+	mu        sync.Mutex // guards the fields set from handler code
+	userID    string
+	userIDSet bool
+	extra     []attribute.KeyValue
+}
+
+func (ex *exchange) startRequestBody() {
+	r := ex.req
+	ex.reqCap.limit = ex.cfg.maxBodySize
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	ex.reqCap.on = ex.cfg.requestBody && ex.cfg.maxBodySize != 0 &&
+		identityEncoding(r.Header.Get("Content-Encoding")) &&
+		capturable(ex.cfg.contentTypes, r.Header.Get("Content-Type"))
+	ex.reqBody = requestBody{rc: r.Body, cap: &ex.reqCap}
+	r.Body = &ex.reqBody
+}
+
+func (ex *exchange) wrapWriter(w http.ResponseWriter) http.ResponseWriter {
+	ex.w = w
+	ex.respCap.limit = ex.cfg.maxBodySize
+	return httpsnoop.Wrap(w, httpsnoop.Hooks{
+		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+			return func(code int) {
+				if !ex.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+					ex.headerSent(w, code, nil)
+				}
+				next(code)
+			}
+		},
+		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+			return func(p []byte) (int, error) {
+				if !ex.wroteHeader {
+					ex.headerSent(w, http.StatusOK, p[:min(len(p), sniffLen)])
+				}
+				n, err := next(p)
+				ex.respCap.write(p[:n])
+				return n, err
+			}
+		},
+		WriteString: func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
+			return func(s string) (int, error) {
+				if !ex.wroteHeader {
+					ex.headerSent(w, http.StatusOK, []byte(s[:min(len(s), sniffLen)]))
+				}
+				n, err := next(s)
+				ex.respCap.writeString(s[:n])
+				return n, err
+			}
+		},
+		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+			return func(src io.Reader) (int64, error) {
+				if !ex.wroteHeader {
+					// The sniffing net/http does on the first bytes cannot be
+					// seen from here; the declared type decides.
+					ex.headerSent(w, http.StatusOK, nil)
+				}
+				if !ex.respCap.on {
+					// Counting from the result keeps sendfile possible.
+					n, err := next(src)
+					ex.respCap.total += n
+					return n, err
+				}
+				before := ex.respCap.total
+				n, err := next(io.TeeReader(src, &ex.respCap))
+				// The tee saw what was read; the result is what was sent.
+				ex.respCap.total = before + n
+				return n, err
+			}
+		},
+		Flush: func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
+			return func() {
+				if !ex.wroteHeader {
+					ex.headerSent(w, http.StatusOK, nil)
+				}
+				next()
+			}
+		},
+		Hijack: func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
+			return func() (net.Conn, *bufio.ReadWriter, error) {
+				conn, rw, err := next()
+				if err == nil {
+					ex.hijacked = true
+					if !ex.wroteHeader {
+						code := http.StatusOK
+						if ex.req.Header.Get("Upgrade") != "" {
+							code = http.StatusSwitchingProtocols
+						}
+						ex.headerSent(w, code, nil)
+					}
+					ex.respCap.on = false
+				}
+				return conn, rw, err
+			}
+		},
+	})
+}
+
+// headerSent records the final status and a snapshot of the response
+// header as the client receives it, and decides whether the response body
+// is captured. first is the start of the body when known, for sniffing.
+func (ex *exchange) headerSent(w http.ResponseWriter, code int, first []byte) {
+	ex.wroteHeader = true
+	ex.status = code
+	h := w.Header()
+	if ex.cfg.headers {
+		ex.respHeaders = ex.headerAttrs(ex.respHeaders, h, responseHeaderKey)
+	}
+	ct := h.Get("Content-Type")
+	if ct == "" && first != nil && h.Get("Transfer-Encoding") == "" {
+		ct = http.DetectContentType(first)
+	}
+	ex.respType = ct
+	ex.respCap.on = ex.cfg.responseBody && ex.cfg.maxBodySize != 0 &&
+		ex.req.Method != http.MethodHead &&
+		identityEncoding(h.Get("Content-Encoding")) &&
+		capturable(ex.cfg.contentTypes, ct)
+}

@@ -1,0 +1,56 @@
+package audithttp
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/log"
+
+	"github.com/otelaudit/otelaudit/auditconv"
+)
+
+// NewHandler wraps h so that every request it serves, unless excluded by
+// the options, is emitted as one audit record for operation.
+func NewHandler(h http.Handler, operation string, opts ...Option) http.Handler {
+	return &handler{next: h, operation: operation, cfg: newConfig(opts)}
+}
+
+// NewMiddleware returns a middleware that wraps handlers like NewHandler.
+func NewMiddleware(operation string, opts ...Option) func(http.Handler) http.Handler {
+	cfg := newConfig(opts)
+	return func(h http.Handler) http.Handler {
+		return &handler{next: h, operation: operation, cfg: cfg}
+	}
+}
+
+type handler struct {
+	next      http.Handler
+	operation string
+	cfg       *config
+}
+
+var enabledParams = log.EnabledParameters{EventName: auditconv.EventHTTPServer}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cfg := h.cfg
+	if cfg.excluded(r) || !cfg.logger.Enabled(r.Context(), enabledParams) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+
+	ex := &exchange{cfg: cfg, operation: h.operation, start: time.Now()}
+	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+	ex.req = r
+	ex.startRequestBody()
+	ww := ex.wrapWriter(w)
+
+	defer func() {
+		if v := recover(); v != nil {
+			ex.finish(v)
+			panic(v)
+		}
+	}()
+	h.next.ServeHTTP(ww, r)
+	ex.finish(nil)
+}

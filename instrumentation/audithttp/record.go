@@ -1,0 +1,245 @@
+package audithttp
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+
+	"github.com/otelaudit/otelaudit/auditconv"
+)
+
+// finish builds the record once the handler has returned or panicked (pv is
+// the panic value) and emits it. Nothing here may break the response: a
+// panic inside the logging pipeline is reported through otel.Handle.
+func (ex *exchange) finish(pv any) {
+	defer func() {
+		if v := recover(); v != nil {
+			otel.Handle(fmt.Errorf("audithttp: emitting the audit record: panic: %v", v))
+		}
+	}()
+	end := time.Now()
+	r := ex.req
+	cfg := ex.cfg
+
+	status := ex.status
+	if !ex.wroteHeader {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	if pv != nil {
+		status = http.StatusInternalServerError
+	}
+
+	attrs := make([]attribute.KeyValue, 0, 24+len(r.Header)+len(ex.respHeaders)+len(ex.extra))
+	attrs = append(attrs,
+		attribute.String(auditconv.RecordID, newRecordID()),
+		attribute.String(auditconv.HTTPRequestMethod, r.Method),
+		attribute.String(auditconv.URLScheme, ex.scheme()),
+		attribute.String(auditconv.URLPath, r.URL.Path),
+		attribute.Int(auditconv.HTTPResponseStatusCode, status),
+		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
+		attribute.String(auditconv.ClientAddress, clientAddress(r, cfg.trustedProxies)),
+	)
+	if ex.operation != "" {
+		attrs = append(attrs, attribute.String(auditconv.Operation, ex.operation))
+	}
+	if host, port := splitHost(r.Host); host != "" {
+		attrs = append(attrs, attribute.String(auditconv.ServerAddress, host))
+		if port == 0 {
+			port = defaultPort(r)
+		}
+		attrs = append(attrs, attribute.Int(auditconv.ServerPort, port))
+	}
+	if q := r.URL.RawQuery; q != "" {
+		if cfg.masker != nil {
+			q, _ = cfg.masker.Query(q)
+		}
+		attrs = append(attrs, attribute.String(auditconv.URLQuery, q))
+	}
+	if r.Pattern != "" {
+		attrs = append(attrs, attribute.String(auditconv.HTTPRoute, r.Pattern))
+	}
+	if ua := r.UserAgent(); ua != "" {
+		attrs = append(attrs, attribute.String(auditconv.UserAgentOriginal, ua))
+	}
+	if uid := ex.user(); uid != "" {
+		attrs = append(attrs, attribute.String(auditconv.UserID, uid))
+	}
+	if sid := ex.sessionID(); sid != "" {
+		attrs = append(attrs, attribute.String(auditconv.SessionID, sid))
+	}
+
+	if cfg.headers {
+		attrs = ex.headerAttrs(attrs, r.Header, requestHeaderKey)
+		if !ex.wroteHeader {
+			// Nothing was written: net/http sends the header as it is now.
+			ex.respHeaders = ex.headerAttrs(ex.respHeaders, ex.w.Header(), responseHeaderKey)
+		}
+		attrs = append(attrs, ex.respHeaders...)
+	}
+
+	reqSize := ex.reqCap.total
+	if r.ContentLength > reqSize {
+		reqSize = r.ContentLength // the handler did not read it all
+	}
+	attrs = append(attrs, attribute.Int64(auditconv.HTTPRequestBodySize, reqSize))
+	attrs = ex.bodyAttrs(attrs, &ex.reqCap, r.Header.Get("Content-Type"),
+		auditconv.HTTPRequestBodyContent, auditconv.RequestBodyTruncated)
+
+	respSize := ex.respCap.total
+	if r.Method == http.MethodHead {
+		respSize = 0 // net/http sends no body for HEAD, whatever the handler wrote
+	}
+	attrs = append(attrs, attribute.Int64(auditconv.HTTPResponseBodySize, respSize))
+	if !ex.hijacked {
+		attrs = ex.bodyAttrs(attrs, &ex.respCap, ex.respType,
+			auditconv.HTTPResponseBodyContent, auditconv.ResponseBodyTruncated)
+	}
+
+	switch {
+	case pv != nil:
+		attrs = append(attrs,
+			attribute.String(auditconv.ErrorType, auditconv.ErrorTypePanic),
+			attribute.String(auditconv.ExceptionType, fmt.Sprintf("%T", pv)),
+			attribute.String(auditconv.ExceptionMessage, fmt.Sprint(pv)),
+		)
+		if pv != http.ErrAbortHandler { // a deliberate abort, which net/http does not log either
+			attrs = append(attrs, attribute.String(auditconv.ExceptionStacktrace, string(debug.Stack())))
+		}
+	case status >= 500:
+		attrs = append(attrs, attribute.String(auditconv.ErrorType, strconv.Itoa(status)))
+	}
+
+	if cfg.attributes != nil {
+		attrs = append(attrs, cfg.attributes(r, status)...)
+	}
+	ex.mu.Lock()
+	attrs = append(attrs, ex.extra...)
+	ex.mu.Unlock()
+
+	var rec log.Record
+	rec.SetEventName(auditconv.EventHTTPServer)
+	rec.SetTimestamp(ex.start)
+	rec.SetObservedTimestamp(end)
+	num, text := auditconv.Severity(status, pv != nil)
+	rec.SetSeverity(log.Severity(num))
+	rec.SetSeverityText(text)
+	rec.AddAttributes(attrs...)
+	// The request's context carries the trace; its cancellation (a client
+	// that went away) must not cancel the record.
+	cfg.logger.Emit(context.WithoutCancel(r.Context()), rec)
+}
+
+func (ex *exchange) user() string {
+	ex.mu.Lock()
+	id, set := ex.userID, ex.userIDSet
+	ex.mu.Unlock()
+	if !set && ex.cfg.userID != nil {
+		id = ex.cfg.userID(ex.req)
+	}
+	return id
+}
+
+func (ex *exchange) sessionID() string {
+	if ex.cfg.sessionCookie == "" {
+		return ""
+	}
+	c, err := ex.req.Cookie(ex.cfg.sessionCookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	mac := hmac.New(sha256.New, ex.cfg.sessionKey)
+	mac.Write([]byte(c.Value))
+	return "hmac:" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func (ex *exchange) scheme() string {
+	if ex.req.TLS != nil {
+		return "https"
+	}
+	if p := ex.req.Header.Get("X-Forwarded-Proto"); (p == "https" || p == "http") &&
+		peerTrusted(ex.req, ex.cfg.trustedProxies) {
+		return p
+	}
+	return "http"
+}
+
+// headerAttrs appends one masked string-slice attribute per header.
+func (ex *exchange) headerAttrs(attrs []attribute.KeyValue, h http.Header, key func(string) string) []attribute.KeyValue {
+	for name, values := range h {
+		if ex.cfg.masker != nil {
+			values, _ = ex.cfg.masker.Header(name, values)
+		}
+		attrs = append(attrs, attribute.StringSlice(key(name), values))
+	}
+	return attrs
+}
+
+// bodyAttrs appends the captured body, masked for its content type: a
+// string when it is valid UTF-8, bytes otherwise.
+func (ex *exchange) bodyAttrs(attrs []attribute.KeyValue, c *capture, contentType, contentKey, truncKey string) []attribute.KeyValue {
+	if !c.on || len(c.buf) == 0 {
+		return attrs
+	}
+	b := c.buf
+	if ex.cfg.masker != nil {
+		b, _ = ex.cfg.masker.Body(contentType, b)
+	}
+	if utf8.Valid(b) {
+		// b is never written again: the capture is done and masking
+		// returns either it or a fresh slice.
+		attrs = append(attrs, attribute.String(contentKey, unsafe.String(unsafe.SliceData(b), len(b))))
+	} else {
+		attrs = append(attrs, attribute.ByteSlice(contentKey, b))
+	}
+	if c.truncated {
+		attrs = append(attrs, attribute.Bool(truncKey, true))
+	}
+	return attrs
+}
+
+func newRecordID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		id, _ = uuid.NewRandom()
+	}
+	return id.String()
+}
+
+// splitHost splits a Host header into host and port (0 when absent).
+func splitHost(hostport string) (string, int) {
+	host := hostport
+	port := ""
+	if strings.HasPrefix(host, "[") {
+		if i := strings.IndexByte(host, ']'); i > 0 {
+			host, port = hostport[1:i], strings.TrimPrefix(hostport[i+1:], ":")
+		}
+	} else if i := strings.LastIndexByte(host, ':'); i >= 0 && strings.IndexByte(host[:i], ':') < 0 {
+		host, port = hostport[:i], hostport[i+1:]
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		p = 0
+	}
+	return host, p
+}
+
+func defaultPort(r *http.Request) int {
+	if r.TLS != nil {
+		return 443
+	}
+	return 80
+}

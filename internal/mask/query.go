@@ -1,0 +1,69 @@
+package mask
+
+// Query masks a raw URL query string: the value of every pair whose key is
+// sensitive is replaced, every other byte is kept (keys, order, repeated
+// keys, encoding). Keys are percent-decoded before matching, so "pass%77ord"
+// is "password".
+func (m *Masker) Query(raw string) (string, int) {
+	out, n := m.pairs([]byte(raw))
+	if n == 0 {
+		return raw, 0
+	}
+	return string(out), n
+}
+
+// Form masks an application/x-www-form-urlencoded body like Query.
+func (m *Masker) Form(b []byte) ([]byte, int) { return m.pairs(b) }
+
+func (m *Masker) pairs(b []byte) ([]byte, int) {
+	e := editor{src: b}
+	repl := []byte(m.replacement)
+	var buf [64]byte
+	for start := 0; start < len(b); {
+		end := start
+		for end < len(b) && b[end] != '&' {
+			end++
+		}
+		eq := start
+		for eq < end && b[eq] != '=' {
+			eq++
+		}
+		if eq+1 < end && sensitive(m, unescapeQuery(buf[:0], b[start:eq])) {
+			e.replace(eq+1, end, repl)
+		}
+		start = end + 1
+	}
+	return e.result()
+}
+
+// unescapeQuery appends the percent-decoded form of s to dst ('+' is a
+// space). Malformed escapes are kept as they are.
+func unescapeQuery(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]):
+			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
