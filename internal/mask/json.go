@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"bytes"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,7 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 	var stackBuf [32]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
 	var keyBuf [64]byte
+	var keys keyCache
 	expectKey := false // inside an object, where a key comes next
 	masking := false   // the next value belongs to a sensitive key
 
@@ -72,7 +74,11 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 				if closed {
 					inner = b[i+1 : end-1]
 				}
-				masking = sensitive(m, unescapeJSON(keyBuf[:0], inner))
+				if bytes.IndexByte(inner, '\\') >= 0 {
+					masking = sensitive(m, unescapeJSON(keyBuf[:0], inner))
+				} else {
+					masking = keys.sensitive(m, inner)
+				}
 				expectKey = false
 			case masking:
 				e.replace(i, end, m.jsonRepl)
@@ -104,13 +110,34 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 // scanString returns the index just past the string literal starting at
 // b[i] == '"', and whether it was closed before the end of b.
 func scanString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	for j := i + 1; j < len(b); {
+		// Most strings are short: a plain loop beats IndexByte's call
+		// overhead for the first bytes.
+		q := -1
+		for k := j; k < len(b) && k < j+16; k++ {
+			if b[k] == '"' {
+				q = k - j
+				break
+			}
+		}
+		if q < 0 && j+16 < len(b) {
+			if q = bytes.IndexByte(b[j+16:], '"'); q >= 0 {
+				q += 16
+			}
+		}
+		if q < 0 {
+			return len(b), false
+		}
+		j += q
+		// The quote is escaped when an odd number of backslashes precede it.
+		bs := 0
+		for k := j - 1; k > i && b[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
 			return j + 1, true
 		}
+		j++
 	}
 	return len(b), false
 }
@@ -245,4 +272,27 @@ func appendJSONString(dst []byte, s string) []byte {
 		}
 	}
 	return append(dst, '"')
+}
+
+// keyCache remembers the verdict on the last few keys of one document:
+// arrays of objects repeat the same keys, and comparing raw bytes is cheaper
+// than normalising and matching again.
+type keyCache struct {
+	keys [8][]byte
+	hit  [8]bool
+	next int
+}
+
+func (c *keyCache) sensitive(m *Masker, key []byte) bool {
+	for i := range c.keys {
+		if c.keys[i] != nil && string(c.keys[i]) == string(key) {
+			return c.hit[i]
+		}
+	}
+	v := sensitive(m, key)
+	if len(key) <= 64 {
+		c.keys[c.next], c.hit[c.next] = key, v
+		c.next = (c.next + 1) % len(c.keys)
+	}
+	return v
 }

@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -57,7 +58,8 @@ type Config struct {
 // Masker masks secrets. It is immutable after New and safe for concurrent use.
 type Masker struct {
 	substr      [][]byte
-	exact       map[string]struct{}
+	byFirst     [256][][]byte // substring terms indexed by their first byte
+	exact       [][]byte
 	replacement string
 	jsonRepl    []byte // replacement as a JSON string literal
 	maxDepth    int
@@ -67,7 +69,6 @@ type Masker struct {
 // normalises to nothing is an error.
 func New(cfg Config) (*Masker, error) {
 	m := &Masker{
-		exact:       map[string]struct{}{},
 		replacement: cfg.Replacement,
 		maxDepth:    cfg.MaxDepth,
 	}
@@ -101,7 +102,12 @@ func New(cfg Config) (*Masker, error) {
 		if n == "" {
 			return nil, fmt.Errorf("mask: exact key %q: empty after normalisation", t)
 		}
-		m.exact[n] = struct{}{}
+		if !slices.ContainsFunc(m.exact, func(e []byte) bool { return string(e) == n }) {
+			m.exact = append(m.exact, []byte(n))
+		}
+	}
+	for _, t := range m.substr {
+		m.byFirst[t[0]] = append(m.byFirst[t[0]], t)
 	}
 	if len(m.substr) == 0 && len(m.exact) == 0 {
 		return nil, errors.New("mask: no sensitive keys: replace_default_keys needs at least one key of its own")
@@ -131,12 +137,16 @@ func sensitive[T string | []byte](m *Masker, key T) bool {
 	if len(n) == 0 {
 		return false
 	}
-	if _, ok := m.exact[string(n)]; ok {
-		return true
-	}
-	for _, t := range m.substr {
-		if len(t) <= len(n) && bytes.Contains(n, t) {
+	for _, e := range m.exact {
+		if string(e) == string(n) {
 			return true
+		}
+	}
+	for i := range n {
+		for _, t := range m.byFirst[n[i]] {
+			if bytes.HasPrefix(n[i:], t) {
+				return true
+			}
 		}
 	}
 	return false

@@ -1,0 +1,38 @@
+# otelaudit — developer entry points. `make test` is what CI runs.
+
+GO ?= go
+# Packages with concurrency run under the race detector.
+RACE_PKGS := ./instrumentation/... ./internal/...
+
+.PHONY: test services services-down vet demo bench bench-http
+
+## test: start PostgreSQL and the MongoDB-wire server, then vet and run every test
+test: services vet
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+## services: start the test services (scripts/services.sh up)
+services:
+	scripts/services.sh up
+
+## services-down: stop the MongoDB-wire test server
+services-down:
+	scripts/services.sh down
+
+## vet: gofmt and go vet, for the module and the tools
+vet:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	$(GO) vet ./...
+	cd tools/ferretdb && $(GO) vet ./...
+
+## demo: run the example service, send it a request mix, print the audit records
+demo:
+	$(GO) run ./examples/service -traffic -addr 127.0.0.1:0
+
+## bench: the wrapper's in-process benchmarks (bare, otelhttp, audithttp)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./instrumentation/audithttp/ ./internal/mask/
+
+## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp
+bench-http:
+	$(GO) test -run "^$$" -bench Loopback -benchtime 7x ./instrumentation/audithttp/

@@ -1,0 +1,207 @@
+// Command service is a small net/http API wrapped with audithttp: the
+// service the demo and the end-to-end tests audit.
+//
+// Records are exported with OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (or
+// OTEL_EXPORTER_OTLP_LOGS_ENDPOINT); when neither is set they are printed to
+// stdout. With -traffic the service sends itself a realistic mix of requests
+// (secrets in headers, query strings, JSON and form bodies; 2xx, 4xx, 5xx),
+// flushes the records and exits.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	traffic := flag.Bool("traffic", false, "send a demo mix of requests to the service, then exit")
+	flag.Parse()
+	if err := run(*addr, *traffic); err != nil {
+		log.Fatalf("service: %v", err)
+	}
+}
+
+func run(addr string, traffic bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	lp, err := newLoggerProvider(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lp.Shutdown(sctx); err != nil {
+			log.Printf("service: flush audit records: %v", err)
+		}
+	}()
+
+	handler := audithttp.NewHandler(newMux(), "demo-api",
+		audithttp.WithLoggerProvider(lp),
+		audithttp.WithExcludePaths("/healthz"),
+		audithttp.WithUserID(func(r *http.Request) string { return r.Header.Get("X-User") }),
+	)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Printf("service: listening on http://%s", ln.Addr())
+
+	if traffic {
+		if err := sendTraffic(ctx, "http://"+ln.Addr().String()); err != nil {
+			return err
+		}
+	} else {
+		select {
+		case <-ctx.Done():
+		case err := <-errc:
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
+	var exp sdklog.Exporter
+	var err error
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") != "" {
+		exp, err = otlploghttp.New(ctx)
+	} else {
+		exp, err = stdoutlog.New(stdoutlog.WithPrettyPrint())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create log exporter: %w", err)
+	}
+	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(serviceName()))
+	return sdklog.NewLoggerProvider(
+		sdklog.WithResource(res),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)),
+	), nil
+}
+
+func serviceName() string {
+	if s := os.Getenv("OTEL_SERVICE_NAME"); s != "" {
+		return s
+	}
+	return "demo-service"
+}
+
+type order struct {
+	ID     string  `json:"id"`
+	Item   string  `json:"item"`
+	Amount float64 `json:"amount"`
+	Card   string  `json:"card,omitempty"`
+}
+
+func newMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("password") == "" {
+			http.Error(w, "bad credentials", http.StatusUnauthorized)
+			return
+		}
+		audithttp.SetUserID(r.Context(), r.PostForm.Get("username"))
+		w.Header().Set("Content-Type", "application/json")
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "sess-" + r.PostForm.Get("username"), HttpOnly: true})
+		json.NewEncoder(w).Encode(map[string]string{"access_token": "eyJhbGciOiJIUzI1NiJ9.demo.sig", "token_type": "bearer"})
+	})
+	mux.HandleFunc("GET /api/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "0" {
+			http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(order{ID: r.PathValue("id"), Item: "book", Amount: 12.5})
+	})
+	mux.HandleFunc("POST /api/orders", func(w http.ResponseWriter, r *http.Request) {
+		var o order
+		if err := json.NewDecoder(r.Body).Decode(&o); err != nil {
+			http.Error(w, "invalid JSON", http.StatusBadRequest)
+			return
+		}
+		if o.Amount < 0 {
+			http.Error(w, "ledger unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		o.ID, o.Card = "o-1001", ""
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(o)
+	})
+	mux.HandleFunc("POST /api/upload", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "received %d bytes\n", n)
+	})
+	return mux
+}
+
+// sendTraffic sends the demo mix and reports each exchange on stderr.
+func sendTraffic(ctx context.Context, base string) error {
+	type req struct {
+		method, path, ct, body string
+		headers               map[string]string
+	}
+	reqs := []req{
+		{"POST", "/login", "application/x-www-form-urlencoded", "username=alice&password=correct-horse-battery", nil},
+		{"POST", "/login", "application/x-www-form-urlencoded", "username=mallory", nil},
+		{"GET", "/api/orders/42?api_key=demo-query-secret&expand=items", "", "", map[string]string{"Authorization": "Bearer demo-header-secret", "X-User": "alice"}},
+		{"GET", "/api/orders/0", "", "", map[string]string{"X-User": "alice"}},
+		{"POST", "/api/orders", "application/json", `{"item":"pen","amount":3,"card":"4111 1111 1111 1111","password":"demo-json-secret"}`, map[string]string{"X-User": "bob", "Cookie": "session=demo-cookie-secret"}},
+		{"POST", "/api/orders", "application/json", `{"item":"refund","amount":-1}`, map[string]string{"X-User": "bob"}},
+		{"POST", "/api/upload", "application/octet-stream", strings.Repeat("\x00\x01binary", 2000), nil},
+		{"GET", "/healthz", "", "", nil},
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, r := range reqs {
+		hr, err := http.NewRequestWithContext(ctx, r.method, base+r.path, strings.NewReader(r.body))
+		if err != nil {
+			return fmt.Errorf("build %s %s: %w", r.method, r.path, err)
+		}
+		if r.ct != "" {
+			hr.Header.Set("Content-Type", r.ct)
+		}
+		for k, v := range r.headers {
+			hr.Header.Set(k, v)
+		}
+		resp, err := client.Do(hr)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", r.method, r.path, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		log.Printf("service: %s %s -> %d", r.method, r.path, resp.StatusCode)
+	}
+	return nil
+}

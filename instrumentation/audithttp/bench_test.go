@@ -1,0 +1,187 @@
+package audithttp_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
+)
+
+// benchJSON is a realistic ~2 KB JSON document with secrets in it.
+var benchJSON = func() []byte {
+	var b strings.Builder
+	b.WriteString(`{"user":{"id":"u-1029","email":"alice@example.com","password":"correct-horse","api_key":"ak_live_123"},"items":[`)
+	for i := 0; b.Len() < 1900; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"sku":"SKU-%05d","name":"Item number %d","qty":%d,"price":%d.99,"tags":["a","b"]}`, i, i, i%7+1, i*3)
+	}
+	b.WriteString(`],"token":"tok_abcdef","note":"ok"}`)
+	return []byte(b.String())
+}()
+
+type discardSpans struct{}
+
+func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardSpans) Shutdown(context.Context) error                             { return nil }
+
+type discardLogs struct{}
+
+func (discardLogs) Export(context.Context, []sdklog.Record) error { return nil }
+func (discardLogs) Shutdown(context.Context) error                { return nil }
+func (discardLogs) ForceFlush(context.Context) error              { return nil }
+
+// app is the handler under test: it reads the JSON request and answers
+// with a JSON document of the same size.
+var app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(benchJSON)
+})
+
+// servers returns the three handlers compared by the benchmarks, and a
+// function that shuts their providers down.
+func servers() (map[string]http.Handler, func()) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
+	return map[string]http.Handler{
+			"bare":      app,
+			"otelhttp":  otelhttp.NewHandler(app, "bench", otelhttp.WithTracerProvider(tp)),
+			"audithttp": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp)),
+		}, func() {
+			tp.Shutdown(context.Background())
+			lp.Shutdown(context.Background())
+		}
+}
+
+// discardWriter is a minimal ResponseWriter, so that the in-process
+// benchmark measures the handlers and not a recorder.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+func (d *discardWriter) Flush()                      {}
+
+// BenchmarkHandler is the in-process comparison: a 2 KB JSON request and
+// response, bodies captured and masked.
+func BenchmarkHandler(b *testing.B) {
+	hs, shutdown := servers()
+	defer shutdown()
+	for _, name := range []string{"bare", "otelhttp", "audithttp"} {
+		h := hs[name]
+		b.Run(name, func(b *testing.B) {
+			body := bytes.NewReader(benchJSON)
+			req := httptest.NewRequest("POST", "http://example.com/api/orders?id=7&token=x", nil)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer abc")
+			req.Header.Set("User-Agent", "bench/1")
+			req.Header.Set("Accept", "application/json")
+			req.RemoteAddr = "10.0.0.1:5555"
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			b.SetBytes(int64(2 * len(benchJSON)))
+			for b.Loop() {
+				body.Reset(benchJSON)
+				req.Body = io.NopCloser(body)
+				req.ContentLength = int64(len(benchJSON))
+				clear(w.h)
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// BenchmarkLoopback measures requests/s of keep-alive HTTP/1.1 clients over
+// loopback against the three servers, in alternating rounds, and reports
+// the median of the per-round ratios (ops/s figures are per round).
+func BenchmarkLoopback(b *testing.B) {
+	hs, shutdown := servers()
+	defer shutdown()
+	names := []string{"bare", "otelhttp", "audithttp"}
+	urls := map[string]string{}
+	for _, n := range names {
+		srv := httptest.NewServer(hs[n])
+		defer srv.Close()
+		urls[n] = srv.URL + "/api/orders?id=7&token=x"
+	}
+	const clients = 4
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+
+	round := func(url string, n int) float64 {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for c := 0; c < clients; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < n/clients; i++ {
+					req, _ := http.NewRequest("POST", url, bytes.NewReader(benchJSON))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer abc")
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n) / time.Since(start).Seconds()
+	}
+
+	const perRound = 4000
+	rounds := max(b.N, 5)
+	for _, n := range names { // warm up connections and caches
+		round(urls[n], 400)
+	}
+	b.ResetTimer()
+	var auditBare, auditOtel, otelBare []float64
+	rps := map[string][]float64{}
+	for r := 0; r < rounds; r++ {
+		got := map[string]float64{}
+		order := names
+		if r%2 == 1 {
+			order = []string{"audithttp", "otelhttp", "bare"}
+		}
+		for _, n := range order {
+			got[n] = round(urls[n], perRound)
+			rps[n] = append(rps[n], got[n])
+		}
+		auditBare = append(auditBare, got["audithttp"]/got["bare"])
+		auditOtel = append(auditOtel, got["audithttp"]/got["otelhttp"])
+		otelBare = append(otelBare, got["otelhttp"]/got["bare"])
+	}
+	b.StopTimer()
+	for _, n := range names {
+		b.ReportMetric(median(rps[n]), n+"-req/s")
+	}
+	b.ReportMetric(median(auditBare), "audit/bare")
+	b.ReportMetric(median(auditOtel), "audit/otelhttp")
+	b.ReportMetric(median(otelBare), "otelhttp/bare")
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
