@@ -58,13 +58,20 @@ var app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 func servers() (map[string]http.Handler, func()) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
+	// A provider of its own for audit records, as the README recommends:
+	// audithttp never emits duplicate keys, so the SDK's per-attribute
+	// de-duplication can be switched off.
+	lpDedicated := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
 	return map[string]http.Handler{
-			"bare":      app,
-			"otelhttp":  otelhttp.NewHandler(app, "bench", otelhttp.WithTracerProvider(tp)),
-			"audithttp": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp)),
+			"bare":                app,
+			"otelhttp":            otelhttp.NewHandler(app, "bench", otelhttp.WithTracerProvider(tp)),
+			"audithttp":           audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp)),
+			"audithttp-dedicated": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated)),
 		}, func() {
 			tp.Shutdown(context.Background())
 			lp.Shutdown(context.Background())
+			lpDedicated.Shutdown(context.Background())
 		}
 }
 
@@ -82,7 +89,7 @@ func (d *discardWriter) Flush()                      {}
 func BenchmarkHandler(b *testing.B) {
 	hs, shutdown := servers()
 	defer shutdown()
-	for _, name := range []string{"bare", "otelhttp", "audithttp"} {
+	for _, name := range []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated"} {
 		h := hs[name]
 		b.Run(name, func(b *testing.B) {
 			body := bytes.NewReader(benchJSON)
@@ -112,7 +119,7 @@ func BenchmarkHandler(b *testing.B) {
 func BenchmarkLoopback(b *testing.B) {
 	hs, shutdown := servers()
 	defer shutdown()
-	names := []string{"bare", "otelhttp", "audithttp"}
+	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated"}
 	urls := map[string]string{}
 	for _, n := range names {
 		srv := httptest.NewServer(hs[n])
@@ -155,13 +162,13 @@ func BenchmarkLoopback(b *testing.B) {
 		round(urls[n], 400)
 	}
 	b.ResetTimer()
-	var auditBare, auditOtel, otelBare []float64
+	var auditBare, auditOtel, dedBare, dedOtel, otelBare []float64
 	rps := map[string][]float64{}
 	for r := 0; r < rounds; r++ {
 		got := map[string]float64{}
 		order := names
 		if r%2 == 1 {
-			order = []string{"audithttp", "otelhttp", "bare"}
+			order = []string{"audithttp-dedicated", "audithttp", "otelhttp", "bare"}
 		}
 		for _, n := range order {
 			got[n] = round(urls[n], perRound)
@@ -169,6 +176,8 @@ func BenchmarkLoopback(b *testing.B) {
 		}
 		auditBare = append(auditBare, got["audithttp"]/got["bare"])
 		auditOtel = append(auditOtel, got["audithttp"]/got["otelhttp"])
+		dedBare = append(dedBare, got["audithttp-dedicated"]/got["bare"])
+		dedOtel = append(dedOtel, got["audithttp-dedicated"]/got["otelhttp"])
 		otelBare = append(otelBare, got["otelhttp"]/got["bare"])
 	}
 	b.StopTimer()
@@ -177,6 +186,8 @@ func BenchmarkLoopback(b *testing.B) {
 	}
 	b.ReportMetric(median(auditBare), "audit/bare")
 	b.ReportMetric(median(auditOtel), "audit/otelhttp")
+	b.ReportMetric(median(dedBare), "dedicated/bare")
+	b.ReportMetric(median(dedOtel), "dedicated/otelhttp")
 	b.ReportMetric(median(otelBare), "otelhttp/bare")
 }
 

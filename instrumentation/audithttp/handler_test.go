@@ -269,3 +269,25 @@ func TestKeepAliveOneRecordPerRequest(t *testing.T) {
 		t.Errorf("%d records for %d requests", rec.count(), n)
 	}
 }
+
+func TestUserAttributesNeverDuplicateKeys(t *testing.T) {
+	srv, rec := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		audithttp.AddAttributes(r.Context(), attribute.String("k", "first"), attribute.String(auditconv.Operation, "overridden"))
+		audithttp.AddAttributes(r.Context(), attribute.String("k", "second"))
+	}), audithttp.WithAttributes(func(*http.Request, int) []attribute.KeyValue {
+		return []attribute.KeyValue{attribute.String("k", "from-option")}
+	}))
+	mustDo(t, srv.Client(), mustReq("GET", srv.URL, nil))
+	r := rec.wait(t, 1)[0]
+	seen := map[attribute.Key]int{}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool { seen[kv.Key]++; return true })
+	for k, n := range seen {
+		if n > 1 {
+			t.Errorf("key %s appears %d times", k, n)
+		}
+	}
+	a := attrs(r)
+	if a["k"].AsString() != "second" || a[auditconv.Operation].AsString() != "overridden" {
+		t.Errorf("k=%q operation=%q", a["k"].AsString(), a[auditconv.Operation].AsString())
+	}
+}

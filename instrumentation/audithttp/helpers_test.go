@@ -70,7 +70,9 @@ func (r *recorder) count() int {
 func setup(t *testing.T, h http.Handler, opts ...audithttp.Option) (*httptest.Server, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(rec)))
+	// Duplicates allowed, so that a duplicate key audithttp emitted would
+	// be seen by the tests instead of being hidden by the SDK.
+	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(sdklog.NewSimpleProcessor(rec)))
 	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
 	srv := httptest.NewServer(audithttp.NewHandler(h, "test-op", append([]audithttp.Option{audithttp.WithLoggerProvider(lp)}, opts...)...))
 	t.Cleanup(srv.Close)

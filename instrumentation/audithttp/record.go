@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -21,6 +22,10 @@ import (
 
 	"github.com/otelaudit/otelaudit/auditconv"
 )
+
+// attrPool recycles the attribute slices records are built in: Record.AddAttributes
+// copies them, so the slice is free again once the record is emitted.
+var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 64); return &s }}
 
 // finish builds the record once the handler has returned or panicked (pv is
 // the panic value) and emits it. Nothing here may break the response: a
@@ -43,7 +48,13 @@ func (ex *exchange) finish(pv any) {
 		status = http.StatusInternalServerError
 	}
 
-	attrs := make([]attribute.KeyValue, 0, 24+len(r.Header)+len(ex.respHeaders)+len(ex.extra))
+	ap := attrPool.Get().(*[]attribute.KeyValue)
+	attrs := (*ap)[:0]
+	defer func() {
+		clear(attrs) // drop references to this request's strings
+		*ap = attrs[:0]
+		attrPool.Put(ap)
+	}()
 	attrs = append(attrs,
 		attribute.String(auditconv.RecordID, newRecordID()),
 		attribute.String(auditconv.HTTPRequestMethod, r.Method),
@@ -123,12 +134,16 @@ func (ex *exchange) finish(pv any) {
 		attrs = append(attrs, attribute.String(auditconv.ErrorType, strconv.Itoa(status)))
 	}
 
+	builtIn := len(attrs)
 	if cfg.attributes != nil {
 		attrs = append(attrs, cfg.attributes(r, status)...)
 	}
 	ex.mu.Lock()
 	attrs = append(attrs, ex.extra...)
 	ex.mu.Unlock()
+	if len(attrs) > builtIn {
+		attrs = dedupUserAttrs(attrs, builtIn)
+	}
 
 	var rec log.Record
 	rec.SetEventName(auditconv.EventHTTPServer)
@@ -141,6 +156,28 @@ func (ex *exchange) finish(pv any) {
 	// The request's context carries the trace; its cancellation (a client
 	// that went away) must not cancel the record.
 	cfg.logger.Emit(context.WithoutCancel(r.Context()), rec)
+}
+
+// dedupUserAttrs keeps every key once, so that the record never carries
+// duplicates (and a provider may skip its own de-duplication): a user
+// attribute replaces a built-in one of the same key, and among user
+// attributes the last one wins.
+func dedupUserAttrs(attrs []attribute.KeyValue, builtIn int) []attribute.KeyValue {
+	out := attrs[:0]
+	for i, a := range attrs {
+		dup := false
+		for _, later := range attrs[max(i+1, builtIn):] {
+			if later.Key == a.Key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, a)
+		}
+	}
+	clear(attrs[len(out):])
+	return out
 }
 
 func (ex *exchange) user() string {

@@ -1,7 +1,8 @@
 package mask
 
 import (
-	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -25,121 +26,129 @@ func (m *Masker) JSON(b []byte) ([]byte, int) {
 
 func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 	e := editor{src: b}
-	var stackBuf [32]byte
-	stack := stackBuf[:0] // '{' or '[' per open container
 	var keyBuf [64]byte
 	var keys keyCache
-	expectKey := false // inside an object, where a key comes next
-	masking := false   // the next value belongs to a sensitive key
+	depth := 0
 
+	// The walk jumps from string to string: a string followed by ':' is a
+	// key, and the value after a sensitive key is replaced whole. Between
+	// strings only brackets (for the depth limit) and bare tokens (to notice
+	// input that is not JSON) are looked at.
 	for i := 0; i < len(b); {
-		switch c := b[i]; c {
-		case ' ', '\t', '\n', '\r':
-			i++
-		case '{', '[':
-			if masking || len(stack) >= m.maxDepth {
-				end := skipComposite(b, i)
-				e.replace(i, end, m.jsonRepl)
-				i, masking, expectKey = end, false, false
-				continue
-			}
-			stack = append(stack, c)
-			expectKey = c == '{'
-			i++
-		case '}', ']':
-			open := byte('{')
-			if c == ']' {
-				open = '['
-			}
-			if len(stack) == 0 || stack[len(stack)-1] != open {
-				malformed = true
-			}
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-			expectKey, masking = false, false
-			i++
-		case ',':
-			expectKey = len(stack) > 0 && stack[len(stack)-1] == '{'
-			masking = false
-			i++
-		case ':':
-			expectKey = false
-			i++
-		case '"':
-			end, closed := scanString(b, i)
-			switch {
-			case expectKey:
-				inner := b[i+1 : end]
-				if closed {
-					inner = b[i+1 : end-1]
+		if b[i] != '"' {
+			switch c := b[i]; c {
+			case ' ', '\t', '\n', '\r', ',', ':':
+				i++
+			case '{', '[':
+				if depth >= m.maxDepth {
+					end := skipComposite(b, i)
+					e.replace(i, end, m.jsonRepl)
+					i = end
+					continue
 				}
-				if bytes.IndexByte(inner, '\\') >= 0 {
-					masking = sensitive(m, unescapeJSON(keyBuf[:0], inner))
+				depth++
+				i++
+			case '}', ']':
+				if depth == 0 {
+					malformed = true
 				} else {
-					masking = keys.sensitive(m, inner)
+					depth--
 				}
-				expectKey = false
-			case masking:
-				e.replace(i, end, m.jsonRepl)
-				masking = false
+				i++
+			default:
+				end := scanBare(b, i)
+				if !validBare(b[i:end]) {
+					malformed = true
+				}
+				i = end
 			}
-			i = end
-		default:
-			// A number or literal; in an object where a key belongs, an
-			// unquoted key (JavaScript-style input, not JSON).
-			end := scanBare(b, i)
-			switch {
-			case expectKey:
-				masking = sensitive(m, b[i:end])
-				expectKey, malformed = false, true
-			case masking:
-				e.replace(i, end, m.jsonRepl)
-				masking = false
-			}
-			if !validBare(b[i:end]) {
-				malformed = true
-			}
-			i = end
+			continue
 		}
+
+		end, closed, escaped := scanString(b, i)
+		j := end
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+		if !closed || j >= len(b) || b[j] != ':' {
+			i = end // a value, or a key cut by the end of the input
+			continue
+		}
+		inner := b[i+1 : end-1]
+		var hit bool
+		if escaped {
+			hit = sensitive(m, unescapeJSON(keyBuf[:0], inner))
+		} else {
+			hit = keys.sensitive(m, inner)
+		}
+		i = j + 1
+		if !hit {
+			continue
+		}
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		var vend int
+		switch b[i] {
+		case '"':
+			vend, _, _ = scanString(b, i)
+		case '{', '[':
+			vend = skipComposite(b, i)
+		case ',', '}', ']', ':':
+			malformed = true // a key without a value
+			continue
+		default:
+			vend = scanBare(b, i)
+		}
+		e.replace(i, vend, m.jsonRepl)
+		i = vend
 	}
 	out, count = e.result()
 	return out, count, malformed
 }
 
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // scanString returns the index just past the string literal starting at
-// b[i] == '"', and whether it was closed before the end of b.
-func scanString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); {
-		// Most strings are short: a plain loop beats IndexByte's call
-		// overhead for the first bytes.
-		q := -1
-		for k := j; k < len(b) && k < j+16; k++ {
-			if b[k] == '"' {
-				q = k - j
+// b[i] == '"', whether it was closed before the end of b, and whether it
+// holds an escape. It looks at eight bytes at a time.
+func scanString(b []byte, i int) (end int, closed, escaped bool) {
+	j := i + 1
+	for {
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
 				break
 			}
+			j += 8
 		}
-		if q < 0 && j+16 < len(b) {
-			if q = bytes.IndexByte(b[j+16:], '"'); q >= 0 {
-				q += 16
-			}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
 		}
-		if q < 0 {
-			return len(b), false
+		switch {
+		case j >= len(b):
+			return len(b), false, escaped
+		case b[j] == '"':
+			return j + 1, true, escaped
 		}
-		j += q
-		// The quote is escaped when an odd number of backslashes precede it.
-		bs := 0
-		for k := j - 1; k > i && b[k] == '\\'; k-- {
-			bs++
+		escaped = true
+		j += 2 // the backslash and the byte it escapes
+		if j > len(b) {
+			return len(b), false, true
 		}
-		if bs%2 == 0 {
-			return j + 1, true
-		}
-		j++
 	}
-	return len(b), false
+}
+
+// hasByte returns a word whose lowest set bit marks the first byte of w
+// equal to c (higher bits may be spurious), or 0 when there is none.
+func hasByte(w uint64, c byte) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (lo * uint64(c))
+	return (x - lo) &^ x & hi
 }
 
 // scanBare returns the end of the bare token (number, literal, unquoted
@@ -184,7 +193,7 @@ func skipComposite(b []byte, i int) int {
 				return j + 1
 			}
 		case '"':
-			end, _ := scanString(b, j)
+			end, _, _ := scanString(b, j)
 			j = end - 1
 		}
 	}
@@ -274,25 +283,24 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// keyCache remembers the verdict on the last few keys of one document:
-// arrays of objects repeat the same keys, and comparing raw bytes is cheaper
-// than normalising and matching again.
+// keyCache remembers the verdict on recent keys of one document: arrays of
+// objects repeat the same keys, and comparing raw bytes is cheaper than
+// normalising and matching again. It is direct-mapped on length and the
+// last byte, so a lookup is one comparison.
 type keyCache struct {
-	keys [8][]byte
-	hit  [8]bool
-	next int
+	keys [32][]byte
+	hit  [32]bool
 }
 
 func (c *keyCache) sensitive(m *Masker, key []byte) bool {
-	for i := range c.keys {
-		if c.keys[i] != nil && string(c.keys[i]) == string(key) {
-			return c.hit[i]
-		}
+	if len(key) == 0 {
+		return false
+	}
+	slot := (len(key)*7 + int(key[len(key)-1])) & 31
+	if k := c.keys[slot]; k != nil && string(k) == string(key) {
+		return c.hit[slot]
 	}
 	v := sensitive(m, key)
-	if len(key) <= 64 {
-		c.keys[c.next], c.hit[c.next] = key, v
-		c.next = (c.next + 1) % len(c.keys)
-	}
+	c.keys[slot], c.hit[slot] = key, v
 	return v
 }
