@@ -171,7 +171,7 @@ func newMux() *http.ServeMux {
 func sendTraffic(ctx context.Context, base string) error {
 	type req struct {
 		method, path, ct, body string
-		headers               map[string]string
+		headers                map[string]string
 	}
 	reqs := []req{
 		{"POST", "/login", "application/x-www-form-urlencoded", "username=alice&password=correct-horse-battery", nil},
