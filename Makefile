@@ -29,9 +29,11 @@ vet:
 demo:
 	$(GO) run ./examples/service -traffic -addr 127.0.0.1:0
 
-## bench: the wrapper's in-process benchmarks (bare, otelhttp, audithttp)
+## bench: in-process benchmarks: wrapper (bare, otelhttp, audithttp), masking, processors
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./instrumentation/audithttp/ ./internal/mask/
+	$(GO) test -run '^$$' -bench Handler -benchmem ./instrumentation/audithttp/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/mask/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x -benchmem ./processor/sampling/
 
 ## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp
 bench-http:
