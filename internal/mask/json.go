@@ -25,15 +25,15 @@ func (m *Masker) JSON(b []byte) ([]byte, int) {
 }
 
 func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
-	e := editor{src: b}
+	e := editor{src: b, scratch: make([]byte, 0, 96)}
 	var keyBuf [64]byte
 	var keys keyCache
 	depth := 0
 
 	// The walk jumps from string to string: a string followed by ':' is a
 	// key, and the value after a sensitive key is replaced whole. Between
-	// strings only brackets (for the depth limit) and bare tokens (to notice
-	// input that is not JSON) are looked at.
+	// strings only brackets (for the depth limit) and bare tokens (card
+	// numbers, and input that is not JSON) are looked at.
 	for i := 0; i < len(b); {
 		if b[i] != '"' {
 			switch c := b[i]; c {
@@ -42,7 +42,7 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 			case '{', '[':
 				if depth >= m.maxDepth {
 					end := skipComposite(b, i)
-					e.replace(i, end, m.jsonRepl)
+					e.mask(m, i, end, b[i:end], false, jsonValue)
 					i = end
 					continue
 				}
@@ -59,6 +59,10 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 				end := scanBare(b, i)
 				if !validBare(b[i:end]) {
 					malformed = true
+				} else if m.detectors&DetectCreditCard != 0 && end-i >= 13 {
+					if cardEnd, card := scanCard(b[:end], i); card && cardEnd == end {
+						e.mask(m, i, end, b[i:end], true, jsonValue)
+					}
 				}
 				i = end
 			}
@@ -71,7 +75,9 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 			j++
 		}
 		if !closed || j >= len(b) || b[j] != ':' {
-			i = end // a value, or a key cut by the end of the input
+			// A value, or a key cut by the end of the input.
+			m.jsonStringValue(&e, b, i, end, closed, escaped)
+			i = end
 			continue
 		}
 		inner := b[i+1 : end-1]
@@ -92,22 +98,52 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 			break
 		}
 		var vend int
+		value := b[i:]
 		switch b[i] {
 		case '"':
 			vend, _, _ = scanString(b, i)
+			value = b[i+1 : vend]
+			if vend-i >= 2 && b[vend-1] == '"' {
+				value = b[i+1 : vend-1]
+			}
 		case '{', '[':
 			vend = skipComposite(b, i)
+			value = b[i:vend]
 		case ',', '}', ']', ':':
 			malformed = true // a key without a value
 			continue
 		default:
 			vend = scanBare(b, i)
+			value = b[i:vend]
 		}
-		e.replace(i, vend, m.jsonRepl)
+		e.mask(m, i, vend, value, false, jsonValue)
 		i = vend
 	}
 	out, count = e.result()
 	return out, count, malformed
+}
+
+// jsonStringValue masks inside the string value b[i:end]: a string that
+// holds JSON is masked as JSON, any other runs through the detectors.
+func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escaped bool) {
+	contentEnd := end
+	if closed {
+		contentEnd = end - 1
+	}
+	content := b[i+1 : contentEnd]
+	if escaped && len(content) > 1 && (content[0] == '{' || content[0] == '[') {
+		decoded := unescapeJSON(nil, content)
+		if masked, n := m.JSON(decoded); n > 0 {
+			lit := appendJSONString(nil, masked)
+			if !closed {
+				lit = lit[:len(lit)-1]
+			}
+			e.replace(i, end, lit)
+			e.count += n - 1
+			return
+		}
+	}
+	m.detect(e, i+1, content, jsonInside)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -266,7 +302,7 @@ func hex4(s []byte) (rune, bool) {
 }
 
 // appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst []byte, s string) []byte {
+func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); i++ {

@@ -38,6 +38,39 @@ const DefaultReplacement = "****"
 // whole rather than walked.
 const DefaultMaxDepth = 64
 
+// DefaultMaxSize is the size past which a value is not walked: the rest of
+// it is redacted whole.
+const DefaultMaxSize = 16 << 20
+
+// Mode says what a masked value becomes.
+type Mode int
+
+const (
+	// ModeRedact replaces a value with the fixed replacement.
+	ModeRedact Mode = iota
+	// ModeHash replaces a value with "hmac:" and the hex HMAC-SHA256 of the
+	// value under the configured key: equal values give equal outputs, so
+	// analysts can still join on them, and without the key nothing can be
+	// recovered (PCI DSS 4.0 3.5.1.1 asks for keyed hashes).
+	ModeHash
+	// ModePartial keeps the last four digits of payment card numbers and
+	// redacts everything else.
+	ModePartial
+)
+
+// ParseMode parses "redact", "hash" or "partial".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "redact", "":
+		return ModeRedact, nil
+	case "hash":
+		return ModeHash, nil
+	case "partial":
+		return ModePartial, nil
+	}
+	return 0, fmt.Errorf("unknown mode %q: want redact, hash or partial", s)
+}
+
 // Config configures a Masker. The zero value masks with the defaults.
 type Config struct {
 	// SensitiveKeys are substring terms added to DefaultSensitiveKeys (or
@@ -48,11 +81,22 @@ type Config struct {
 	ExactKeys []string
 	// ReplaceDefaultKeys drops the default terms, keeping only the given ones.
 	ReplaceDefaultKeys bool
-	// Replacement replaces a masked value; DefaultReplacement when empty.
+	// Detectors selects the value detectors run on every string whatever
+	// its key; 0 means AllDetectors, DetectNone runs none.
+	Detectors Detector
+	// Mode says what a masked value becomes; ModeRedact by default.
+	Mode Mode
+	// Replacement replaces a masked value in ModeRedact and ModePartial;
+	// DefaultReplacement when empty.
 	Replacement string
+	// HMACKey is the key of ModeHash, which requires one.
+	HMACKey []byte
 	// MaxDepth bounds JSON nesting; deeper values are redacted whole.
 	// DefaultMaxDepth when zero.
 	MaxDepth int
+	// MaxSize bounds the bytes of one value that are walked; the rest is
+	// redacted whole. DefaultMaxSize when zero.
+	MaxSize int
 }
 
 // Masker masks secrets. It is immutable after New and safe for concurrent use.
@@ -60,9 +104,12 @@ type Masker struct {
 	substr      [][]byte
 	byFirst     [256][][]byte // substring terms indexed by their first byte
 	exact       [][]byte
+	detectors   Detector
+	mode        Mode
+	hmacKey     []byte
 	replacement string
-	jsonRepl    []byte // replacement as a JSON string literal
 	maxDepth    int
+	maxSize     int
 }
 
 // New returns a Masker for cfg. Terms are normalised like keys; a term that
@@ -71,6 +118,9 @@ func New(cfg Config) (*Masker, error) {
 	m := &Masker{
 		replacement: cfg.Replacement,
 		maxDepth:    cfg.MaxDepth,
+		maxSize:     cfg.MaxSize,
+		mode:        cfg.Mode,
+		detectors:   cfg.Detectors,
 	}
 	if m.replacement == "" {
 		m.replacement = DefaultReplacement
@@ -80,6 +130,28 @@ func New(cfg Config) (*Masker, error) {
 	}
 	if m.maxDepth < 0 {
 		return nil, fmt.Errorf("mask: max depth %d: must be > 0", cfg.MaxDepth)
+	}
+	if m.maxSize == 0 {
+		m.maxSize = DefaultMaxSize
+	}
+	if m.maxSize < 0 {
+		return nil, fmt.Errorf("mask: max size %d: must be > 0", cfg.MaxSize)
+	}
+	switch {
+	case m.detectors == 0:
+		m.detectors = AllDetectors
+	case m.detectors&DetectNone != 0:
+		m.detectors = 0
+	}
+	switch m.mode {
+	case ModeRedact, ModePartial:
+	case ModeHash:
+		if len(cfg.HMACKey) == 0 {
+			return nil, errors.New("mask: hash mode needs an HMAC key")
+		}
+		m.hmacKey = append([]byte(nil), cfg.HMACKey...)
+	default:
+		return nil, fmt.Errorf("mask: unknown mode %d", cfg.Mode)
 	}
 	substr, exact := cfg.SensitiveKeys, cfg.ExactKeys
 	if !cfg.ReplaceDefaultKeys {
@@ -112,7 +184,6 @@ func New(cfg Config) (*Masker, error) {
 	if len(m.substr) == 0 && len(m.exact) == 0 {
 		return nil, errors.New("mask: no sensitive keys: replace_default_keys needs at least one key of its own")
 	}
-	m.jsonRepl = appendJSONString(nil, m.replacement)
 	return m, nil
 }
 
@@ -168,28 +239,82 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 	return dst
 }
 
-// Header masks the values of header name. When the name is sensitive it
-// returns a new slice with every value replaced; otherwise values itself.
+// Header masks the values of header name: every value when the name is
+// sensitive, otherwise whatever the value detectors find. It returns values
+// itself when nothing was masked, a new slice otherwise.
 func (m *Masker) Header(name string, values []string) ([]string, int) {
-	if !m.SensitiveKey(name) {
+	if m.SensitiveKey(name) {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = string(m.appendReplacement(nil, []byte(v), false))
+		}
+		return out, len(values)
+	}
+	var out []string
+	total := 0
+	for i, v := range values {
+		mv, n := m.String(v)
+		if n == 0 {
+			continue
+		}
+		if out == nil {
+			out = append([]string(nil), values...)
+		}
+		out[i] = mv
+		total += n
+	}
+	if out == nil {
 		return values, 0
 	}
-	out := make([]string, len(values))
-	for i := range out {
-		out[i] = m.replacement
+	return out, total
+}
+
+// String runs the value detectors over one string value.
+func (m *Masker) String(s string) (string, int) {
+	if m.detectors == 0 {
+		return s, 0
 	}
-	return out, len(values)
+	e := editor{src: []byte(s)}
+	m.detect(&e, 0, e.src, raw)
+	out, n := e.result()
+	if n == 0 {
+		return s, 0
+	}
+	return string(out), n
+}
+
+// Value masks a value held under key: whole when the key is sensitive,
+// otherwise by the value detectors.
+func (m *Masker) Value(key, value string) (string, int) {
+	if m.SensitiveKey(key) {
+		return string(m.appendReplacement(nil, []byte(value), false)), 1
+	}
+	return m.String(value)
+}
+
+// Redact returns the replacement of a whole value (for values of sensitive
+// keys that are not strings).
+func (m *Masker) Redact(value []byte) string {
+	return string(m.appendReplacement(nil, value, false))
 }
 
 // Body masks a captured body according to its media type: JSON for
 // application/json and */*+json, form for application/x-www-form-urlencoded,
-// the text patterns for everything else.
+// multipart for multipart/form-data, the text patterns for everything else.
+// Past MaxSize the rest of the body is redacted whole.
 func (m *Masker) Body(contentType string, b []byte) ([]byte, int) {
+	if len(b) > m.maxSize {
+		out, n := m.Body(contentType, b[:m.maxSize])
+		out = append(out[:len(out):len(out)], m.replacement...)
+		return out, n + 1
+	}
 	switch mediaKind(contentType) {
 	case kindJSON:
 		return m.JSON(b)
 	case kindForm:
 		return m.Form(b)
+	case kindMultipart:
+		return m.Multipart(b, boundary(contentType))
 	default:
 		return m.Text(b)
 	}
@@ -201,6 +326,7 @@ const (
 	kindText kind = iota
 	kindJSON
 	kindForm
+	kindMultipart
 )
 
 func mediaKind(ct string) kind {
@@ -213,6 +339,8 @@ func mediaKind(ct string) kind {
 		return kindJSON
 	case strings.EqualFold(ct, "application/x-www-form-urlencoded"):
 		return kindForm
+	case strings.EqualFold(ct, "multipart/form-data"):
+		return kindMultipart
 	}
 	return kindText
 }
@@ -222,15 +350,19 @@ func hasSuffixFold(s, suffix string) bool {
 }
 
 // editor builds a masked copy of src lazily: nothing is allocated until the
-// first replacement.
+// first replacement. Replacements must come in increasing order.
 type editor struct {
-	src   []byte
-	out   []byte
-	last  int // src[:last] is already in out
-	count int
+	src     []byte
+	out     []byte
+	last    int // src[:last] is already in out
+	count   int
+	scratch []byte
 }
 
 func (e *editor) replace(start, end int, with []byte) {
+	if start < e.last {
+		return // overlaps an earlier replacement, which already covers it
+	}
 	if e.out == nil {
 		e.out = make([]byte, 0, len(e.src)+16)
 	}
@@ -238,6 +370,29 @@ func (e *editor) replace(start, end int, with []byte) {
 	e.out = append(e.out, with...)
 	e.last = end
 	e.count++
+}
+
+// quoting says how a replacement is written where it lands.
+type quoting int
+
+const (
+	raw        quoting = iota // as it is
+	jsonValue                 // a JSON string literal, quotes included
+	jsonInside                // escaped for the inside of a JSON string
+)
+
+// mask replaces src[start:end] with the masker's replacement for value.
+func (e *editor) mask(m *Masker, start, end int, value []byte, card bool, q quoting) {
+	e.scratch = m.appendReplacement(e.scratch[:0], value, card)
+	with := e.scratch
+	switch q {
+	case jsonValue:
+		with = appendJSONString(e.scratch[len(e.scratch):], e.scratch)
+	case jsonInside:
+		with = appendJSONString(e.scratch[len(e.scratch):], e.scratch)
+		with = with[1 : len(with)-1]
+	}
+	e.replace(start, end, with)
 }
 
 func (e *editor) result() ([]byte, int) {

@@ -204,3 +204,5 @@ func TestBodyDispatch(t *testing.T) {
 		}
 	}
 }
+
+func jsonValid(b []byte) bool { return json.Valid(b) }

@@ -16,8 +16,7 @@ func (m *Masker) Query(raw string) (string, int) {
 func (m *Masker) Form(b []byte) ([]byte, int) { return m.pairs(b) }
 
 func (m *Masker) pairs(b []byte) ([]byte, int) {
-	e := editor{src: b}
-	repl := []byte(m.replacement)
+	e := editor{src: b, scratch: make([]byte, 0, 96)}
 	var buf [64]byte
 	for start := 0; start < len(b); {
 		end := start
@@ -28,8 +27,12 @@ func (m *Masker) pairs(b []byte) ([]byte, int) {
 		for eq < end && b[eq] != '=' {
 			eq++
 		}
-		if eq+1 < end && sensitive(m, unescapeQuery(buf[:0], b[start:eq])) {
-			e.replace(eq+1, end, repl)
+		switch {
+		case eq+1 >= end:
+		case sensitive(m, unescapeQuery(buf[:0], b[start:eq])):
+			e.mask(m, eq+1, end, b[eq+1:end], false, raw)
+		default:
+			m.detect(&e, eq+1, b[eq+1:end], raw)
 		}
 		start = end + 1
 	}

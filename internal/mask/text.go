@@ -1,12 +1,24 @@
 package mask
 
+import "bytes"
+
 // Text masks secrets in free text and XML by pattern: the value after
 // `key=value`, `key: value`, `"key":"value"` (any quotes) and the content of
 // `<key>value</key>`, for every sensitive key. It is also the backstop for
 // bodies that claim to be JSON but are not.
 func (m *Masker) Text(b []byte) ([]byte, int) {
-	e := editor{src: b}
-	repl := []byte(m.replacement)
+	out, n := m.textKeys(b)
+	if m.detectors == 0 {
+		return out, n
+	}
+	e := editor{src: out}
+	m.detect(&e, 0, out, raw)
+	out, n2 := e.result()
+	return out, n + n2
+}
+
+func (m *Masker) textKeys(b []byte) ([]byte, int) {
+	e := editor{src: b, scratch: make([]byte, 0, 96)}
 	for i := 0; i < len(b); {
 		if !isKeyByte(b[i]) {
 			i++
@@ -43,7 +55,7 @@ func (m *Masker) Text(b []byte) ([]byte, int) {
 				ve++
 			}
 			if ve > vs && string(b[vs:ve]) != m.replacement {
-				e.replace(vs, ve, repl)
+				e.mask(m, vs, ve, b[vs:ve], false, raw)
 			}
 			i = ve
 			continue
@@ -75,8 +87,8 @@ func (m *Masker) Text(b []byte) ([]byte, int) {
 				ve++
 			}
 		}
-		if ve > vs && string(b[vs:ve]) != m.replacement {
-			e.replace(vs, ve, repl)
+		if ve > vs && string(b[vs:ve]) != m.replacement && !bytes.HasPrefix(b[vs:ve], []byte("hmac:")) {
+			e.mask(m, vs, ve, b[vs:ve], false, raw)
 		}
 		i = ve
 	}

@@ -1,0 +1,78 @@
+package mask
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+const planted = "Zq9PLANTEDsecret7"
+
+var jsonSeeds = []string{
+	`{"a":1}`, `[{"password":"x"},{"b":[1,2,{"token":{"t":1}}]}]`, `{"pass\u0077ord":"x"}`, `"str"`, `{"a":"{\"secret\":1}"}`,
+	`{"a":`, `{password: "x"}`, `{"card":"4111 1111 1111 1111"}`, `{"k":"Bearer abc.def-1"}`, "\x00\xff{", `[[[[[[[[`,
+}
+
+func FuzzJSON(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	m := Default()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, _ := m.JSON(in)
+		if json.Valid(in) && !json.Valid(out) {
+			t.Fatalf("valid input, invalid output:\nin:  %q\nout: %q", in, out)
+		}
+		// A secret before arbitrary input never survives it.
+		doc := append([]byte(`{"password":"`+planted+`",`), in...)
+		if out, _ := m.JSON(doc); bytes.Contains(out, []byte(planted)) {
+			t.Fatalf("planted secret survived: %q", out)
+		}
+		// A secret planted inside a valid object stays masked and valid.
+		if len(in) > 1 && in[0] == '{' && json.Valid(in) {
+			doc := append([]byte(`{"api_key":"`+planted+`",`), in[1:]...)
+			if bytes.Equal(in, []byte("{}")) {
+				doc = []byte(`{"api_key":"` + planted + `"}`)
+			}
+			out, _ := m.JSON(doc)
+			if bytes.Contains(out, []byte(planted)) || (json.Valid(doc) && !json.Valid(out)) {
+				t.Fatalf("planted in valid object: %q -> %q", doc, out)
+			}
+		}
+	})
+}
+
+func FuzzQuery(f *testing.F) {
+	for _, s := range []string{"a=1&b=2", "pass%77ord=x", "%zz=%", "&&=&", "token", "a=4111111111111111"} {
+		f.Add(s)
+	}
+	m := Default()
+	f.Fuzz(func(t *testing.T, in string) {
+		m.Query(in)
+		m.Form([]byte(in))
+		for _, doc := range []string{"password=" + planted + "&" + in, in + "&api_key=" + planted} {
+			if out, _ := m.Query(doc); bytes.Contains([]byte(out), []byte(planted)) {
+				t.Fatalf("planted secret survived: %q", out)
+			}
+		}
+	})
+}
+
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"a=b", "<password>x</password>", "Authorization: Bearer abc1", `"token": "x"`, "-----BEGIN ", "<a"} {
+		f.Add([]byte(s))
+	}
+	m := Default()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m.Text(in)
+		m.Body("multipart/form-data; boundary=b", in)
+		doc := append([]byte("password="+planted+"\n"), in...)
+		if out, _ := m.Text(doc); bytes.Contains(out, []byte(planted)) {
+			t.Fatalf("planted secret survived: %q", out)
+		}
+		doc = append([]byte("--b\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\n"+planted+"\r\n"), in...)
+		if out, _ := m.Body("multipart/form-data; boundary=b", doc); bytes.Contains(out, []byte(planted)) {
+			t.Fatalf("planted multipart secret survived: %q", out)
+		}
+	})
+}
