@@ -4,7 +4,7 @@ GO ?= go
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./instrumentation/... ./internal/...
 
-.PHONY: test services services-down vet demo bench bench-http
+.PHONY: test services services-down vet demo bench bench-http bench-redaction fuzz
 
 ## test: start PostgreSQL and the MongoDB-wire server, then vet and run every test
 test: services vet
@@ -34,6 +34,16 @@ bench:
 	$(GO) test -run '^$$' -bench Handler -benchmem ./instrumentation/audithttp/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/mask/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -benchmem ./processor/sampling/
+
+## bench-redaction: the masking processor next to contrib's redactionprocessor (its own module)
+bench-redaction:
+	cd benchmarks/redaction && $(GO) test -run '^$$' -bench . -benchtime 200x -benchmem .
+
+## fuzz: run the masking fuzz targets for a while
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzJSON -fuzztime 60s ./internal/mask/
+	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime 30s ./internal/mask/
+	$(GO) test -run '^$$' -fuzz FuzzText -fuzztime 60s ./internal/mask/
 
 ## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp
 bench-http:

@@ -5,7 +5,7 @@ package mask
 // keys, encoding). Keys are percent-decoded before matching, so "pass%77ord"
 // is "password".
 func (m *Masker) Query(raw string) (string, int) {
-	out, n := m.pairs([]byte(raw))
+	out, n := m.pairs(bytesOf(raw))
 	if n == 0 {
 		return raw, 0
 	}

@@ -1,0 +1,47 @@
+// Package masking is the collector processor of type `masking`: the last
+// line of defence that masks secrets in log records before they reach a
+// database, whatever the service that sent them did or forgot.
+package masking
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+
+	"github.com/otelaudit/otelaudit/internal/mask"
+)
+
+// Type is the component type of the processor.
+var Type = component.MustNewType("masking")
+
+const stability = component.StabilityLevelBeta
+
+// NewFactory returns the factory of the masking processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(Type, createDefaultConfig,
+		processor.WithLogs(createLogs, stability))
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		Detectors: DetectorsConfig{
+			CreditCard: true, JWT: true, Bearer: true, AWSAccessKey: true, PrivateKey: true, Tokens: true,
+		},
+		Mode:        "redact",
+		Replacement: mask.DefaultReplacement,
+		MaxDepth:    mask.DefaultMaxDepth,
+		MaxSize:     mask.DefaultMaxSize,
+	}
+}
+
+func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	p, err := newProcessor(cfg.(*Config))
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}))
+}
