@@ -50,16 +50,16 @@ func (p *maskingProcessor) processLogs(_ context.Context, ld plog.Logs) (plog.Lo
 type role int
 
 const (
-	roleGeneric   role = iota // key check, then walk the value
-	roleSkip                  // ids, numbers and flags: nothing to mask
-	roleSession               // session.id: kept when already a keyed hash
-	roleDetect                // known free-form strings: detectors only
-	roleQuery                 // url.query
-	roleURL                   // a URL whose query is masked
-	roleReqBody               // http.request.body.content
-	roleRespBody              // http.response.body.content
-	roleReqHeader             // http.request.header.*
-	roleRespHeader            // http.response.header.*
+	roleGeneric    role = iota // key check, then walk the value
+	roleSkip                   // ids, numbers and flags: nothing to mask
+	roleSession                // session.id: kept when already a keyed hash
+	roleDetect                 // known free-form strings: detectors only
+	roleQuery                  // url.query
+	roleURL                    // a URL whose query is masked
+	roleReqBody                // http.request.body.content
+	roleRespBody               // http.response.body.content
+	roleReqHeader              // http.request.header.*
+	roleRespHeader             // http.response.header.*
 )
 
 var roles = map[string]role{
