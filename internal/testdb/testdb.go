@@ -1,0 +1,99 @@
+// Package testdb gives tests their own PostgreSQL tables and MongoDB
+// databases on the real test servers (scripts/services.sh up), named per
+// test and dropped when it ends. Without a server a test fails when CI is
+// set and is skipped otherwise.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Default addresses of the test servers (DESIGN.md §7).
+const (
+	DefaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	DefaultMongoURI    = "mongodb://127.0.0.1:27017/"
+)
+
+// PostgresDSN returns the DSN of the test PostgreSQL server.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("AUDIT_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = DefaultPostgresDSN
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		unavailable(t, "PostgreSQL", err)
+	}
+	conn.Close(ctx)
+	return dsn
+}
+
+// MongoURI returns the URI of the test MongoDB-wire server.
+func MongoURI(t testing.TB) string {
+	t.Helper()
+	uri := os.Getenv("AUDIT_TEST_MONGO_URI")
+	if uri == "" {
+		uri = DefaultMongoURI
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		t.Fatalf("AUDIT_TEST_MONGO_URI: %v", err)
+	}
+	c, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		unavailable(t, "MongoDB-wire server", err)
+	}
+	c.Close()
+	return uri
+}
+
+func unavailable(t testing.TB, what string, err error) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s unavailable (run scripts/services.sh up): %v", what, err)
+	}
+	t.Skipf("%s unavailable (run scripts/services.sh up): %v", what, err)
+}
+
+// Name returns a fresh lower-case identifier with prefix, for a table or
+// database of one test.
+func Name(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// DropTable drops a table (with its partitions) and its migrations table
+// when the test ends.
+func DropTable(t testing.TB, dsn, schema, table string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop %s: %v", table, err)
+			return
+		}
+		defer conn.Close(ctx)
+		for _, q := range []string{
+			"DROP TABLE IF EXISTS " + schema + "." + table + " CASCADE",
+			"DROP TABLE IF EXISTS " + schema + "." + table + "_migrations",
+		} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+}

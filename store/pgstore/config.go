@@ -1,0 +1,102 @@
+package pgstore
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Partitioning schemes.
+const (
+	PartitionDay   = "day"
+	PartitionMonth = "month"
+	PartitionNone  = "none"
+)
+
+// Defaults.
+const (
+	DefaultTable   = "audit_logs"
+	DefaultSchema  = "public"
+	DefaultPremake = 7
+	DefaultTimeout = 30 * time.Second
+)
+
+// Config configures a Store.
+type Config struct {
+	// DSN is a PostgreSQL connection string (URL or key=value).
+	DSN string
+	// Table is the audit table; DefaultTable when empty.
+	Table string
+	// Schema holds the table; DefaultSchema when empty.
+	Schema string
+	// CreateSchema makes Migrate create Schema when it does not exist.
+	CreateSchema bool
+	// Partition is day, month or none; day when empty.
+	Partition string
+	// Premake is how many partitions Migrate makes ahead of today;
+	// DefaultPremake when 0, none when negative.
+	Premake int
+	// Retention is how long records are kept; 0 keeps them for ever. The
+	// store only records it: the exporter runs Cleanup on a timer.
+	Retention time.Duration
+	// Timeout bounds connecting and each statement the store sends on its
+	// own (Migrate, partition creation); DefaultTimeout when 0.
+	Timeout time.Duration
+}
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// withDefaults returns c with empty fields set to their defaults, or an
+// error naming the bad field.
+func (c Config) withDefaults() (Config, error) {
+	if c.Table == "" {
+		c.Table = DefaultTable
+	}
+	if c.Schema == "" {
+		c.Schema = DefaultSchema
+	}
+	if c.Partition == "" {
+		c.Partition = PartitionDay
+	}
+	if c.Premake == 0 {
+		c.Premake = DefaultPremake
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.DSN == "" {
+		errs = append(errs, errors.New("dsn: must not be empty"))
+	}
+	// Partition names add up to 10 characters to the table name, and
+	// PostgreSQL cuts identifiers at 63.
+	if !identifier.MatchString(c.Table) || len(c.Table) > 48 {
+		errs = append(errs, fmt.Errorf("table: %q must be a lower-case SQL identifier ([a-z_][a-z0-9_]*) of at most 48 characters", c.Table))
+	}
+	if !identifier.MatchString(c.Schema) || len(c.Schema) > 63 {
+		errs = append(errs, fmt.Errorf("schema: %q must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)", c.Schema))
+	}
+	switch c.Partition {
+	case PartitionDay, PartitionMonth, PartitionNone:
+	default:
+		errs = append(errs, fmt.Errorf("partition: unknown value %q: want day, month or none", c.Partition))
+	}
+	if c.Retention < 0 {
+		errs = append(errs, fmt.Errorf("retention: %s must not be negative", c.Retention))
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: %s must not be negative", c.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks a Config as Open would, for configuration loaders.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}

@@ -1,0 +1,233 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testproxy"
+	"github.com/otelaudit/otelaudit/store"
+	"github.com/otelaudit/otelaudit/store/pgstore"
+	"github.com/otelaudit/otelaudit/store/storetest"
+)
+
+func open(t *testing.T, cfg pgstore.Config) *pgstore.Store {
+	t.Helper()
+	if cfg.DSN == "" {
+		cfg.DSN = testdb.PostgresDSN(t)
+	}
+	if cfg.Table == "" {
+		cfg.Table = testdb.Name("audit")
+	}
+	testdb.DropTable(t, cfg.DSN, "public", cfg.Table)
+	s, err := pgstore.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	for _, p := range []string{pgstore.PartitionDay, pgstore.PartitionMonth, pgstore.PartitionNone} {
+		t.Run(p, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgstore.Config{Partition: p}) })
+		})
+	}
+}
+
+func conn(t *testing.T) *pgx.Conn {
+	c, err := pgx.Connect(context.Background(), testdb.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func TestSchema(t *testing.T) {
+	s := open(t, pgstore.Config{Premake: 3})
+	c := conn(t)
+	table := s.Config().Table
+	var parts []string
+	rows, _ := c.Query(context.Background(), `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1`, "public."+table)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		parts = append(parts, n)
+	}
+	rows.Close()
+	today := time.Now().UTC()
+	want := []string{table + "_default"}
+	for i := 0; i <= 3; i++ {
+		want = append(want, table+"_p"+today.AddDate(0, 0, i).Format("20060102"))
+	}
+	for _, w := range want {
+		if !contains(parts, w) {
+			t.Errorf("partition %s missing; have %v", w, parts)
+		}
+	}
+	var comp string
+	c.QueryRow(context.Background(), `SELECT attcompression::text FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'request_body'`, "public."+table).Scan(&comp)
+	if comp != "l" {
+		t.Errorf("request_body compression %q, want lz4", comp)
+	}
+	var idx []string
+	rows, _ = c.Query(context.Background(), `SELECT indexname FROM pg_indexes WHERE tablename = $1`, table)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		idx = append(idx, n)
+	}
+	rows.Close()
+	for _, w := range []string{"_ts_brin", "_path_ts", "_status_ts", "_user_ts", "_trace", "_pkey"} {
+		if !contains(idx, table+w) {
+			t.Errorf("index %s missing; have %v", table+w, idx)
+		}
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestConcurrentMigrate(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	table := testdb.Name("audit")
+	testdb.DropTable(t, dsn, "public", table)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := pgstore.Open(context.Background(), pgstore.Config{DSN: dsn, Table: table})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			errs <- s.Migrate(context.Background())
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent migrate: %v", err)
+		}
+	}
+	var n int
+	conn(t).QueryRow(context.Background(), "SELECT count(*) FROM public."+table+"_migrations").Scan(&n)
+	if n != 1 {
+		t.Errorf("%d migration rows, want 1", n)
+	}
+}
+
+func TestPartitionsMadeOnDemand(t *testing.T) {
+	s := open(t, pgstore.Config{Premake: -1})
+	old := time.Now().UTC().AddDate(0, 0, -20)
+	rec := storetest.NewRecord(old, 1)
+	if err := s.Write(context.Background(), []store.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	var part string
+	conn(t).QueryRow(context.Background(), "SELECT tableoid::regclass::text FROM public."+s.Config().Table+" WHERE id = $1", rec.ID).Scan(&part)
+	if want := s.Config().Table + "_p" + old.Format("20060102"); part != want {
+		t.Errorf("row in %q, want %q", part, want)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	u, _ := url.Parse(dsn)
+	u.User = url.UserPassword("no_such_role_otelaudit", "wrong-password")
+	_, err := pgstore.Open(context.Background(), pgstore.Config{DSN: u.String(), Timeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "no_such_role_otelaudit") {
+		t.Errorf("unknown role: %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "wrong-password") {
+		t.Errorf("error leaks the password: %v", err)
+	}
+	start := time.Now()
+	_, err = pgstore.Open(context.Background(), pgstore.Config{DSN: "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable", Timeout: 2 * time.Second})
+	if err == nil {
+		t.Error("closed port: no error")
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("closed port: Open did not give up") // a hang would be the failure
+	}
+	_, err = pgstore.Open(context.Background(), pgstore.Config{DSN: dsn, Table: "Bad-Name", Partition: "week"})
+	if err == nil || !strings.Contains(err.Error(), "table:") || !strings.Contains(err.Error(), "partition:") {
+		t.Errorf("bad config: %v", err)
+	}
+}
+
+// TestOutageMidStream cuts the connections through a proxy between
+// batches: writes fail while it is down and succeed once it is back, and
+// retrying the failed batches loses and duplicates nothing.
+func TestOutageMidStream(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	u, _ := url.Parse(dsn)
+	proxy := testproxy.New(t, u.Host)
+	u.Host = proxy.Addr
+	s := open(t, pgstore.Config{DSN: u.String(), Timeout: 5 * time.Second})
+
+	ts := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+	var batches [][]store.Record
+	for b := 0; b < 10; b++ {
+		var recs []store.Record
+		for i := 0; i < 20; i++ {
+			recs = append(recs, storetest.NewRecord(ts.Add(time.Duration(b*20+i)*time.Millisecond), i))
+		}
+		batches = append(batches, recs)
+	}
+	var pending [][]store.Record
+	for b, recs := range batches {
+		if b == 4 {
+			proxy.Down()
+		}
+		if b == 7 {
+			proxy.Up()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := s.Write(ctx, recs)
+		cancel()
+		if b >= 4 && b < 7 && err == nil {
+			t.Errorf("batch %d written while the database was cut off", b)
+		}
+		if err != nil {
+			var rej *pgstore.RejectedError
+			if errors.As(err, &rej) {
+				t.Fatalf("an outage was reported as rejected data: %v", err)
+			}
+			pending = append(pending, recs)
+		}
+	}
+	// The exporter's retry: every failed batch again, and one that
+	// succeeded, as a retry after a lost acknowledgement would.
+	for _, recs := range append(pending, batches[2]) {
+		if err := s.Write(context.Background(), recs); err != nil {
+			t.Fatalf("retry after the outage: %v", err)
+		}
+	}
+	n, err := s.Count(context.Background(), store.Filter{})
+	if err != nil || n != 200 {
+		t.Errorf("%d records after the outage, want 200 (%v)", n, err)
+	}
+}

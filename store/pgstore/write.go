@@ -1,0 +1,334 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/otelaudit/otelaudit/store"
+)
+
+// RejectedError reports records that PostgreSQL refused even in degraded
+// form; every other record of the batch was written.
+type RejectedError struct {
+	IDs []string
+	Err error
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("pgstore: %d record(s) rejected (%s): %v", len(e.IDs), strings.Join(e.IDs, ", "), e.Err)
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// Write stores records with one binary COPY. A batch that was (partly)
+// written before, such as a retry after a timeout, fails the plain COPY with
+// a unique violation; it is then copied into a staging table and inserted
+// with ON CONFLICT (ts, id) DO NOTHING, so nothing is duplicated. Text that
+// PostgreSQL cannot hold is fixed first (NUL becomes U+FFFD, invalid UTF-8
+// bodies go to the _binary columns); a record PostgreSQL still refuses is
+// isolated by splitting the batch, stored in a degraded form, and only if
+// that fails too reported in a RejectedError, the rest written.
+func (s *Store) Write(ctx context.Context, records []store.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(records))
+	stamps := make([]time.Time, len(records))
+	for i := range records {
+		row, err := toRow(&records[i])
+		if err != nil {
+			return fmt.Errorf("pgstore: record %s: %w", records[i].ID, err)
+		}
+		rows[i] = row
+		stamps[i] = row[1].(time.Time)
+	}
+	if err := s.ensurePartitions(ctx, stamps); err != nil {
+		return err
+	}
+	ids := make([]string, len(records))
+	for i := range records {
+		ids[i] = records[i].ID
+	}
+	return s.writeRows(ctx, rows, ids)
+}
+
+func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string) error {
+	err := s.copyDirect(ctx, rows)
+	if isUniqueViolation(err) {
+		err = s.copyStaged(ctx, rows)
+	}
+	if err == nil || !isDataError(err) {
+		return err
+	}
+	if len(rows) > 1 {
+		// Isolate the bad record: write each half on its own.
+		mid := len(rows) / 2
+		e1 := s.writeRows(ctx, rows[:mid], ids[:mid])
+		e2 := s.writeRows(ctx, rows[mid:], ids[mid:])
+		return mergeRejected(e1, e2)
+	}
+	if degraded := degrade(rows[0], err); degraded != nil {
+		if err2 := s.writeRows(ctx, [][]any{degraded}, ids); err2 == nil {
+			return nil
+		}
+	}
+	return &RejectedError{IDs: ids, Err: err}
+}
+
+func mergeRejected(a, b error) error {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	var ra, rb *RejectedError
+	if errors.As(a, &ra) && errors.As(b, &rb) {
+		return &RejectedError{IDs: append(ra.IDs, rb.IDs...), Err: ra.Err}
+	}
+	if !errors.As(a, &ra) {
+		return a // a connection error outranks rejected records
+	}
+	return b
+}
+
+func (s *Store) copyDirect(ctx context.Context, rows [][]any) error {
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columns, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("pgstore: copy into %s: %w", s.Table(), err)
+	}
+	return nil
+}
+
+func (s *Store) copyStaged(ctx context.Context, rows [][]any) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.sql(sqlCreateStage)); err != nil {
+			return fmt.Errorf("create staging table: %w", err)
+		}
+		stage := pgx.Identifier{s.cfg.Table + "_stage_v1"}
+		if _, err := tx.CopyFrom(ctx, stage, columns, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy into staging table: %w", err)
+		}
+		if _, err := tx.Exec(ctx, s.sql(sqlInsertFromStage, strings.Join(columns, ", "))); err != nil {
+			return fmt.Errorf("insert from staging table: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: idempotent write into %s: %w", s.Table(), err)
+	}
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// isDataError reports errors caused by the data rather than the server or
+// the connection: class 22 (data exception), 23 (integrity), 54 (program
+// limit, e.g. a value too deeply nested).
+func isDataError(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	c := pgErr.Code
+	return strings.HasPrefix(c, "22") || (strings.HasPrefix(c, "23") && c != "23505") || strings.HasPrefix(c, "54")
+}
+
+// degrade returns a copy of row without its bodies and JSON columns, with
+// the reason in attributes, or nil when there is nothing left to drop.
+func degrade(row []any, cause error) []any {
+	out := append([]any(nil), row...)
+	for i, c := range columns {
+		switch c {
+		case "request_headers", "response_headers", "body", "resource", "request_body", "response_body",
+			"request_body_binary", "response_body_binary":
+			out[i] = nil
+		case "request_body_truncated", "response_body_truncated":
+			out[i] = true
+		case "attributes":
+			b, _ := json.Marshal(map[string]string{"audit.store.error": sanitizeText(cause.Error())})
+			out[i] = b
+		}
+	}
+	return out
+}
+
+// toRow converts a record to the column values of COPY, fixing what
+// PostgreSQL cannot hold.
+func toRow(r *store.Record) ([]any, error) {
+	id, err := parseUUID(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	ts := r.Timestamp
+	if ts.IsZero() {
+		ts = r.ObservedTimestamp
+	}
+	if ts.IsZero() {
+		return nil, errors.New("no timestamp")
+	}
+	reqBody, reqBin := splitBody(r.RequestBody, r.RequestBodyBinary)
+	respBody, respBin := splitBody(r.ResponseBody, r.ResponseBodyBinary)
+	reqHeaders, err := jsonColumn(r.RequestHeaders)
+	if err != nil {
+		return nil, fmt.Errorf("request headers: %w", err)
+	}
+	respHeaders, err := jsonColumn(r.ResponseHeaders)
+	if err != nil {
+		return nil, fmt.Errorf("response headers: %w", err)
+	}
+	body, err := jsonColumn(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	attrs, err := jsonColumn(r.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("attributes: %w", err)
+	}
+	res, err := jsonColumn(r.Resource)
+	if err != nil {
+		return nil, fmt.Errorf("resource: %w", err)
+	}
+	return []any{
+		id, ts, nullTime(r.ObservedTimestamp), text(r.EventName), int16(r.SeverityNumber), text(r.SeverityText),
+		text(r.ServiceName), text(r.ScopeName), text(r.Operation), text(r.TraceID), text(r.SpanID),
+		text(r.Method), text(r.Scheme), text(r.Host), text(r.Path), text(r.Route), text(r.Query),
+		nullInt32(r.Status), r.DurationMS, text(r.UserID), text(r.SessionID), text(r.ClientAddress), text(r.UserAgent),
+		reqHeaders, reqBody, reqBin, r.RequestBodySize, r.RequestBodyTruncated,
+		respHeaders, respBody, respBin, r.ResponseBodySize, r.ResponseBodyTruncated,
+		text(r.ErrorType), body, attrs, res,
+	}, nil
+}
+
+// splitBody returns the text and binary column values of a body: valid
+// UTF-8 goes to text (NUL becomes U+FFFD), anything else to bytea unchanged.
+func splitBody(s string, bin []byte) (any, any) {
+	var t, b any
+	switch {
+	case s != "" && utf8.ValidString(s):
+		t = sanitizeText(s)
+	case s != "":
+		b = []byte(s)
+	}
+	if len(bin) > 0 {
+		b = bin
+	}
+	return t, b
+}
+
+// text returns s fit for a text column, or nil for SQL NULL when empty.
+func text(s string) any {
+	if s == "" {
+		return nil
+	}
+	return sanitizeText(s)
+}
+
+// sanitizeText makes s acceptable to PostgreSQL text: NUL and invalid
+// UTF-8 become U+FFFD.
+func sanitizeText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func nullInt32(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return int32(n)
+}
+
+// jsonColumn encodes v for a jsonb column, or nil for NULL. Strings are
+// fixed like text (jsonb refuses \u0000) and non-finite numbers become
+// strings (JSON has none).
+func jsonColumn(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		if len(x) == 0 {
+			return nil, nil
+		}
+	case map[string][]string:
+		if len(x) == 0 {
+			return nil, nil
+		}
+	}
+	b, err := json.Marshal(sanitizeJSON(v))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func sanitizeJSON(v any) any {
+	switch x := v.(type) {
+	case string:
+		return sanitizeText(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprint(x)
+		}
+		return x
+	case []byte:
+		return x // encoding/json writes base64
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[sanitizeText(k)] = sanitizeJSON(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = sanitizeJSON(val)
+		}
+		return out
+	case map[string][]string:
+		out := make(map[string][]string, len(x))
+		for k, vals := range x {
+			cl := make([]string, len(vals))
+			for i, s := range vals {
+				cl[i] = sanitizeText(s)
+			}
+			out[sanitizeText(k)] = cl
+		}
+		return out
+	}
+	return v
+}
+
+// parseUUID parses the canonical text form of a UUID.
+func parseUUID(s string) ([16]byte, error) {
+	var u [16]byte
+	h := strings.ReplaceAll(s, "-", "")
+	if len(s) != 36 || len(h) != 32 {
+		return u, fmt.Errorf("id %q is not a UUID", s)
+	}
+	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+		return u, fmt.Errorf("id %q is not a UUID", s)
+	}
+	return u, nil
+}

@@ -1,0 +1,434 @@
+// Package storetest is the conformance suite every store.Store backend
+// runs, so that PostgreSQL and MongoDB behave the same from the outside:
+// write, idempotent rewrite, every Filter field, pagination, Cleanup with
+// and without DryRun, and hostile values.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/otelaudit/otelaudit/store"
+)
+
+// Factory opens a fresh, migrated, empty store for one test; the factory
+// arranges for it to be closed and dropped when the test ends.
+type Factory func(t *testing.T) store.Store
+
+// base is the reference time of the suite's records: an hour ago, so that
+// a day's worth fits before now.
+func base() time.Time { return time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour) }
+
+// NewID returns a UUIDv7 for ts.
+func NewID(ts time.Time) string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		panic(err)
+	}
+	ms := uint64(ts.UnixMilli())
+	for i := 0; i < 6; i++ {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	return id.String()
+}
+
+// NewRecord returns a realistic audit record at ts.
+func NewRecord(ts time.Time, i int) store.Record {
+	methods := []string{"GET", "POST", "PUT", "DELETE"}
+	statuses := []int{200, 201, 404, 500, 302}
+	return store.Record{
+		ID:                NewID(ts),
+		Timestamp:         ts,
+		ObservedTimestamp: ts.Add(3 * time.Millisecond),
+		EventName:         "http.server.audit",
+		SeverityNumber:    9,
+		SeverityText:      "INFO",
+		ServiceName:       []string{"orders", "billing"}[i%2],
+		ScopeName:         "github.com/otelaudit/otelaudit/instrumentation/audithttp",
+		Operation:         "api",
+		TraceID:           fmt.Sprintf("%032x", i+1),
+		SpanID:            fmt.Sprintf("%016x", i+1),
+		Method:            methods[i%len(methods)],
+		Scheme:            "https",
+		Host:              "api.example.com",
+		Path:              fmt.Sprintf("/api/v1/items/%d", i),
+		Route:             "GET /api/v1/items/{id}",
+		Query:             "page=1&token=****",
+		Status:            statuses[i%len(statuses)],
+		DurationMS:        float64(i%100) + 0.25,
+		UserID:            fmt.Sprintf("user-%d", i%3),
+		SessionID:         "hmac:abc",
+		ClientAddress:     "203.0.113.7",
+		UserAgent:         "curl/8",
+		RequestHeaders:    map[string][]string{"accept": {"application/json"}, "x-multi": {"a", "b"}},
+		RequestBody:       `{"item":"book","qty":1}`,
+		RequestBodySize:   23,
+		ResponseHeaders:   map[string][]string{"content-type": {"application/json"}},
+		ResponseBody:      `{"ok":true}`,
+		ResponseBodySize:  11,
+		Attributes:        map[string]any{"tenant": "acme", "n": int64(i), "flag": true},
+		Resource:          map[string]any{"service.name": []string{"orders", "billing"}[i%2], "host.name": "node-1"},
+	}
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Factory) {
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open(t)) })
+	t.Run("IdempotentRewrite", func(t *testing.T) { testIdempotent(t, open(t)) })
+	t.Run("Filters", func(t *testing.T) { testFilters(t, open(t)) })
+	t.Run("Pagination", func(t *testing.T) { testPagination(t, open(t)) })
+	t.Run("Cleanup", func(t *testing.T) { testCleanup(t, open(t)) })
+	t.Run("HostileValues", func(t *testing.T) { testHostile(t, open(t)) })
+	t.Run("GetUnknown", func(t *testing.T) { testGetUnknown(t, open(t)) })
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// normalize renders a record as JSON, so that equal content compares equal
+// whatever number types a backend decodes to.
+func normalize(t *testing.T, r store.Record) string {
+	t.Helper()
+	roundNumbers := func(v any) any {
+		b, _ := json.Marshal(v)
+		var out any
+		json.Unmarshal(b, &out)
+		return out
+	}
+	r.Attributes, _ = roundNumbers(r.Attributes).(map[string]any)
+	r.Resource, _ = roundNumbers(r.Resource).(map[string]any)
+	r.Body = roundNumbers(r.Body)
+	if len(r.RequestHeaders) == 0 {
+		r.RequestHeaders = nil
+	}
+	if len(r.ResponseHeaders) == 0 {
+		r.ResponseHeaders = nil
+	}
+	if len(r.RequestBodyBinary) == 0 {
+		r.RequestBodyBinary = nil
+	}
+	if len(r.ResponseBodyBinary) == 0 {
+		r.ResponseBodyBinary = nil
+	}
+	r.Timestamp, r.ObservedTimestamp = r.Timestamp.UTC(), r.ObservedTimestamp.UTC()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func testRoundTrip(t *testing.T, s store.Store) {
+	ts := base()
+	recs := []store.Record{NewRecord(ts, 1), NewRecord(ts.Add(time.Second), 2)}
+	recs[1].RequestBody = ""
+	recs[1].RequestBodyBinary = []byte{0x00, 0xff, 0xfe, 'b', 'i', 'n'}
+	recs[1].RequestBodyTruncated = true
+	recs[1].Body = map[string]any{"msg": "hello", "nested": map[string]any{"list": []any{int64(1), "two"}}}
+	recs[1].ErrorType = "500"
+	if err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range recs {
+		got, err := s.Get(ctx(t), want.ID)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", want.ID, err)
+		}
+		if g, w := normalize(t, got), normalize(t, want); g != w {
+			t.Errorf("round trip differs:\n got %s\nwant %s", g, w)
+		}
+	}
+}
+
+func testIdempotent(t *testing.T, s store.Store) {
+	ts := base()
+	var recs []store.Record
+	for i := 0; i < 50; i++ {
+		recs = append(recs, NewRecord(ts.Add(time.Duration(i)*time.Second), i))
+	}
+	for range 2 {
+		if err := s.Write(ctx(t), recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A retry after partial success: half old, half new, and a duplicate
+	// inside the batch.
+	more := append([]store.Record{}, recs[25:]...)
+	for i := 50; i < 60; i++ {
+		more = append(more, NewRecord(ts.Add(time.Duration(i)*time.Second), i))
+	}
+	more = append(more, more[len(more)-1])
+	if err := s.Write(ctx(t), more); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Count(ctx(t), store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 60 {
+		t.Errorf("%d records after rewrites, want 60", n)
+	}
+}
+
+func ids(rs []store.Record) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func testFilters(t *testing.T, s store.Store) {
+	ts := base()
+	var recs []store.Record
+	for i := 0; i < 40; i++ {
+		recs = append(recs, NewRecord(ts.Add(time.Duration(i)*time.Minute), i))
+	}
+	recs[3].Path = "/admin/users"
+	recs[4].Path = "/admin_x" // '_' must not act as a wildcard
+	recs[5].Path = "/adminX/%"
+	if err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	want := func(pred func(store.Record) bool) []string {
+		var out []store.Record
+		for _, r := range recs {
+			if pred(r) {
+				out = append(out, r)
+			}
+		}
+		slices.SortFunc(out, func(a, b store.Record) int { return b.Timestamp.Compare(a.Timestamp) })
+		return ids(out)
+	}
+	cases := []struct {
+		name string
+		f    store.Filter
+		pred func(store.Record) bool
+	}{
+		{"all", store.Filter{}, func(store.Record) bool { return true }},
+		{"since", store.Filter{Since: ts.Add(30 * time.Minute)}, func(r store.Record) bool { return !r.Timestamp.Before(ts.Add(30 * time.Minute)) }},
+		{"until", store.Filter{Until: ts.Add(10 * time.Minute)}, func(r store.Record) bool { return r.Timestamp.Before(ts.Add(10 * time.Minute)) }},
+		{"methods", store.Filter{Methods: []string{"post", "DELETE"}}, func(r store.Record) bool { return r.Method == "POST" || r.Method == "DELETE" }},
+		{"path prefix", store.Filter{PathPrefix: "/admin/"}, func(r store.Record) bool { return strings.HasPrefix(r.Path, "/admin/") }},
+		{"path prefix literal", store.Filter{PathPrefix: "/admin_"}, func(r store.Record) bool { return strings.HasPrefix(r.Path, "/admin_") }},
+		{"path prefix percent", store.Filter{PathPrefix: "/adminX/%"}, func(r store.Record) bool { return strings.HasPrefix(r.Path, "/adminX/%") }},
+		{"status range", store.Filter{StatusMin: 400, StatusMax: 499}, func(r store.Record) bool { return r.Status >= 400 && r.Status <= 499 }},
+		{"status min", store.Filter{StatusMin: 500}, func(r store.Record) bool { return r.Status >= 500 }},
+		{"user", store.Filter{UserID: "user-1"}, func(r store.Record) bool { return r.UserID == "user-1" }},
+		{"trace", store.Filter{TraceID: recs[7].TraceID}, func(r store.Record) bool { return r.TraceID == recs[7].TraceID }},
+		{"service", store.Filter{ServiceName: "billing"}, func(r store.Record) bool { return r.ServiceName == "billing" }},
+		{"combined", store.Filter{Methods: []string{"GET"}, StatusMax: 299, ServiceName: "orders", Since: ts.Add(5 * time.Minute)},
+			func(r store.Record) bool {
+				return r.Method == "GET" && r.Status <= 299 && r.ServiceName == "orders" && !r.Timestamp.Before(ts.Add(5*time.Minute))
+			}},
+		{"limit", store.Filter{Limit: 3}, nil},
+	}
+	for _, c := range cases {
+		got, err := s.Query(ctx(t), c.f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var w []string
+		if c.pred != nil {
+			w = want(c.pred)
+		} else {
+			w = want(func(store.Record) bool { return true })[:3]
+		}
+		if strings.Join(ids(got), ",") != strings.Join(w, ",") {
+			t.Errorf("%s: got %d records %v, want %d %v", c.name, len(got), ids(got), len(w), w)
+		}
+		if c.pred != nil {
+			n, err := s.Count(ctx(t), c.f)
+			if err != nil || n != int64(len(w)) {
+				t.Errorf("%s: Count = %d, %v; want %d", c.name, n, err, len(w))
+			}
+		}
+	}
+}
+
+func testPagination(t *testing.T, s store.Store) {
+	ts := base()
+	var recs []store.Record
+	for i := 0; i < 25; i++ {
+		recs = append(recs, NewRecord(ts.Add(time.Duration(i/2)*time.Second), i)) // pairs share a timestamp
+	}
+	if err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	f := store.Filter{Limit: 4}
+	var prev store.Record
+	pages := 0
+	for {
+		page, err := s.Query(ctx(t), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages++
+		for _, r := range page {
+			if seen[r.ID] {
+				t.Fatalf("record %s on two pages", r.ID)
+			}
+			seen[r.ID] = true
+			if prev.ID != "" && (r.Timestamp.After(prev.Timestamp) || (r.Timestamp.Equal(prev.Timestamp) && r.ID > prev.ID)) {
+				t.Errorf("not newest first: %s after %s", r.ID, prev.ID)
+			}
+			prev = r
+		}
+		f.After = store.CursorAfter(page[len(page)-1])
+	}
+	if len(seen) != 25 || pages != 7 {
+		t.Errorf("paged through %d records in %d pages, want 25 in 7", len(seen), pages)
+	}
+}
+
+func testCleanup(t *testing.T, s store.Store) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var recs []store.Record
+	for day := 0; day < 5; day++ {
+		for i := 0; i < 7; i++ {
+			recs = append(recs, NewRecord(now.Add(-time.Duration(day)*24*time.Hour-time.Duration(i)*time.Minute), i))
+		}
+	}
+	if err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := now.Add(-36 * time.Hour)
+	var older int64
+	for _, r := range recs {
+		if r.Timestamp.Before(cutoff) {
+			older++
+		}
+	}
+	dry, err := s.Cleanup(ctx(t), cutoff, store.CleanupOptions{DryRun: true, BatchSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Deleted != older {
+		t.Errorf("dry run counts %d, want %d", dry.Deleted, older)
+	}
+	if n, _ := s.Count(ctx(t), store.Filter{}); n != int64(len(recs)) {
+		t.Fatalf("dry run removed records: %d left of %d", n, len(recs))
+	}
+	var steps int
+	res, err := s.Cleanup(ctx(t), cutoff, store.CleanupOptions{BatchSize: 4, Progress: func(string, int64) { steps++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != older || steps == 0 {
+		t.Errorf("cleanup deleted %d in %d steps, want %d", res.Deleted, steps, older)
+	}
+	n, _ := s.Count(ctx(t), store.Filter{})
+	if n != int64(len(recs))-older {
+		t.Errorf("%d records left, want %d", n, int64(len(recs))-older)
+	}
+	if left, _ := s.Count(ctx(t), store.Filter{Until: cutoff}); left != 0 {
+		t.Errorf("%d records older than the cutoff survived", left)
+	}
+}
+
+// Hostile returns records that stores must keep without failing the batch
+// they travel in: NUL bytes, invalid UTF-8, huge bodies, many attributes,
+// keys with '.' and '$', SQL- and query-looking text, far-off timestamps.
+func Hostile(ts time.Time) []store.Record {
+	var out []store.Record
+	r := NewRecord(ts, 100)
+	r.Path = "/x'; DROP TABLE audit_logs; --"
+	r.UserID = `"; db.dropDatabase(); {"$ne": 1}`
+	r.Query = "q=' OR '1'='1"
+	r.RequestBody = "text with NUL \x00 inside"
+	r.RequestHeaders = map[string][]string{"x-nul": {"a\x00b"}, "x.dotted": {"v"}, "$dollar": {"d"}}
+	r.Attributes = map[string]any{"a.b.c": "dotted", "$where": "sleep(1)", "nul\x00key": "v\x00", "nested": map[string]any{"$gt": "", "x.y": int64(1)}}
+	out = append(out, r)
+
+	r = NewRecord(ts.Add(time.Millisecond), 101)
+	r.RequestBody = ""
+	r.RequestBodyBinary = []byte("invalid \xc3\x28 utf-8 \xff")
+	r.ResponseBody = strings.Repeat("big body ", 5<<20/9) // ~5 MB
+	r.ResponseBodySize = int64(len(r.ResponseBody))
+	out = append(out, r)
+
+	r = NewRecord(ts.Add(2*time.Millisecond), 102)
+	r.Attributes = map[string]any{}
+	for i := 0; i < 10000; i++ {
+		r.Attributes[fmt.Sprintf("attr.%05d", i)] = i
+	}
+	out = append(out, r)
+
+	r = NewRecord(time.Unix(1, 0).UTC(), 103)
+	r.ObservedTimestamp = time.Unix(2, 0).UTC()
+	out = append(out, r)
+
+	r = NewRecord(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 104)
+	r.ObservedTimestamp = r.Timestamp
+	out = append(out, r)
+	return out
+}
+
+func testHostile(t *testing.T, s store.Store) {
+	ts := base()
+	recs := append([]store.Record{NewRecord(ts.Add(-time.Second), 1)}, Hostile(ts)...)
+	if err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Count(ctx(t), store.Filter{})
+	if err != nil || n != int64(len(recs)) {
+		t.Fatalf("%d records stored of %d (%v)", n, len(recs), err)
+	}
+	h := Hostile(ts)
+	got, err := s.Get(ctx(t), recs[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Path != h[0].Path || got.UserID != h[0].UserID || got.Query != h[0].Query {
+		t.Errorf("SQL/query-looking text changed: %q %q %q", got.Path, got.UserID, got.Query)
+	}
+	if !strings.HasPrefix(got.RequestBody, "text with NUL ") || strings.Contains(got.RequestBody, "inside") == false {
+		t.Errorf("NUL body: %q", got.RequestBody)
+	}
+	if got.Attributes["a.b.c"] != "dotted" || got.Attributes["$where"] != "sleep(1)" {
+		t.Errorf("keys with '.' or '$' not kept: %v", got.Attributes)
+	}
+	if got.RequestHeaders["x.dotted"][0] != "v" || got.RequestHeaders["$dollar"][0] != "d" {
+		t.Errorf("header keys with '.' or '$' not kept: %v", got.RequestHeaders)
+	}
+	got, err = s.Get(ctx(t), recs[2].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.RequestBodyBinary) != string(h[1].RequestBodyBinary) {
+		t.Errorf("binary body changed: %q", got.RequestBodyBinary)
+	}
+	if len(got.ResponseBody) != len(h[1].ResponseBody) {
+		t.Errorf("5 MB body: %d bytes back", len(got.ResponseBody))
+	}
+	got, err = s.Get(ctx(t), recs[3].ID)
+	if err != nil || len(got.Attributes) != 10000 {
+		t.Errorf("10 000 attributes: %d back (%v)", len(got.Attributes), err)
+	}
+	for _, i := range []int{4, 5} {
+		got, err := s.Get(ctx(t), recs[i].ID)
+		if err != nil || !got.Timestamp.Equal(recs[i].Timestamp) {
+			t.Errorf("timestamp %s: got %s (%v)", recs[i].Timestamp, got.Timestamp, err)
+		}
+	}
+}
+
+func testGetUnknown(t *testing.T, s store.Store) {
+	if _, err := s.Get(ctx(t), NewID(time.Now())); err != store.ErrNotFound {
+		t.Errorf("Get of an unknown id: %v, want store.ErrNotFound", err)
+	}
+}
