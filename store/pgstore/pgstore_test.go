@@ -231,3 +231,18 @@ func TestOutageMidStream(t *testing.T) {
 		t.Errorf("%d records after the outage, want 200 (%v)", n, err)
 	}
 }
+
+func TestInvalidRecordDoesNotFailItsBatch(t *testing.T) {
+	s := open(t, pgstore.Config{})
+	ts := time.Now().UTC().Add(-time.Minute)
+	recs := []store.Record{storetest.NewRecord(ts, 1), storetest.NewRecord(ts, 2), storetest.NewRecord(ts, 3)}
+	recs[1].ID = "not-a-uuid"
+	err := s.Write(context.Background(), recs)
+	var rej *pgstore.RejectedError
+	if !errors.As(err, &rej) || len(rej.IDs) != 1 || rej.IDs[0] != "not-a-uuid" {
+		t.Fatalf("Write: %v, want the one bad record rejected", err)
+	}
+	if n, _ := s.Count(context.Background(), store.Filter{}); n != 2 {
+		t.Errorf("%d records stored, want the 2 good ones", n)
+	}
+}

@@ -195,4 +195,3 @@ func unmarshalJSON(b []byte, v any) error {
 	}
 	return nil
 }
-

@@ -42,29 +42,94 @@ func (s *Store) Write(ctx context.Context, records []store.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
+	stamps := make([]time.Time, 0, len(records))
+	var rejected *RejectedError
+	good := records
+	for i := range records {
+		ts, err := checkRecord(&records[i])
+		if err != nil {
+			if rejected == nil {
+				rejected = &RejectedError{Err: err}
+				good = append([]store.Record(nil), records[:i]...)
+			}
+			rejected.IDs = append(rejected.IDs, records[i].ID)
+			continue
+		}
+		if rejected != nil {
+			good = append(good, records[i])
+		}
+		stamps = append(stamps, ts)
+	}
+	if rejected != nil {
+		// Write the others; report the ones that cannot be stored.
+		if err := s.Write(ctx, good); err != nil {
+			return err
+		}
+		return rejected
+	}
+	if err := s.ensurePartitions(ctx, stamps); err != nil {
+		return err
+	}
+	// The common case, a batch never written before: rows are converted as
+	// COPY streams them, so the conversion overlaps the server's work.
+	err := s.copyDirect(ctx, copySource(records))
+	if err == nil {
+		return nil
+	}
+	if !isUniqueViolation(err) && !isDataError(err) {
+		return err
+	}
 	rows := make([][]any, len(records))
-	stamps := make([]time.Time, len(records))
+	ids := make([]string, len(records))
 	for i := range records {
 		row, err := toRow(&records[i])
 		if err != nil {
 			return fmt.Errorf("pgstore: record %s: %w", records[i].ID, err)
 		}
-		rows[i] = row
-		stamps[i] = row[1].(time.Time)
+		rows[i], ids[i] = row, records[i].ID
 	}
-	if err := s.ensurePartitions(ctx, stamps); err != nil {
-		return err
-	}
-	ids := make([]string, len(records))
-	for i := range records {
-		ids[i] = records[i].ID
-	}
-	return s.writeRows(ctx, rows, ids)
+	return s.writeRows(ctx, rows, ids, isUniqueViolation(err))
 }
 
-func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string) error {
-	err := s.copyDirect(ctx, rows)
-	if isUniqueViolation(err) {
+// copySource streams records to COPY, converting each as it is sent.
+func copySource(records []store.Record) pgx.CopyFromSource {
+	i := -1
+	var row []any
+	var err error
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		i++
+		if i >= len(records) {
+			return nil, nil
+		}
+		row, err = toRow(&records[i])
+		return row, err
+	})
+}
+
+// checkRecord validates what toRow cannot fix and returns the timestamp the
+// row is stored under.
+func checkRecord(r *store.Record) (time.Time, error) {
+	if _, err := parseUUID(r.ID); err != nil {
+		return time.Time{}, err
+	}
+	ts := r.Timestamp
+	if ts.IsZero() {
+		ts = r.ObservedTimestamp
+	}
+	if ts.IsZero() {
+		return time.Time{}, errors.New("no timestamp")
+	}
+	return ts, nil
+}
+
+// writeRows writes converted rows; staged says to go straight to the
+// idempotent path (the plain COPY already met a duplicate).
+func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string, staged bool) error {
+	var err error
+	if !staged {
+		err = s.copyDirect(ctx, pgx.CopyFromRows(rows))
+	}
+	if staged || isUniqueViolation(err) {
 		err = s.copyStaged(ctx, rows)
 	}
 	if err == nil || !isDataError(err) {
@@ -73,12 +138,12 @@ func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string) error
 	if len(rows) > 1 {
 		// Isolate the bad record: write each half on its own.
 		mid := len(rows) / 2
-		e1 := s.writeRows(ctx, rows[:mid], ids[:mid])
-		e2 := s.writeRows(ctx, rows[mid:], ids[mid:])
+		e1 := s.writeRows(ctx, rows[:mid], ids[:mid], false)
+		e2 := s.writeRows(ctx, rows[mid:], ids[mid:], false)
 		return mergeRejected(e1, e2)
 	}
 	if degraded := degrade(rows[0], err); degraded != nil {
-		if err2 := s.writeRows(ctx, [][]any{degraded}, ids); err2 == nil {
+		if err2 := s.writeRows(ctx, [][]any{degraded}, ids, false); err2 == nil {
 			return nil
 		}
 	}
@@ -102,8 +167,8 @@ func mergeRejected(a, b error) error {
 	return b
 }
 
-func (s *Store) copyDirect(ctx context.Context, rows [][]any) error {
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columns, pgx.CopyFromRows(rows))
+func (s *Store) copyDirect(ctx context.Context, src pgx.CopyFromSource) error {
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columns, src)
 	if err != nil {
 		return fmt.Errorf("pgstore: copy into %s: %w", s.Table(), err)
 	}
@@ -173,12 +238,9 @@ func toRow(r *store.Record) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts := r.Timestamp
-	if ts.IsZero() {
-		ts = r.ObservedTimestamp
-	}
-	if ts.IsZero() {
-		return nil, errors.New("no timestamp")
+	ts, err := checkRecord(r)
+	if err != nil {
+		return nil, err
 	}
 	reqBody, reqBin := splitBody(r.RequestBody, r.RequestBodyBinary)
 	respBody, respBin := splitBody(r.ResponseBody, r.ResponseBodyBinary)
@@ -276,11 +338,49 @@ func jsonColumn(v any) (any, error) {
 			return nil, nil
 		}
 	}
-	b, err := json.Marshal(sanitizeJSON(v))
+	if needsSanitizing(v) {
+		v = sanitizeJSON(v)
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// needsSanitizing reports whether v holds anything sanitizeJSON changes, so
+// that clean values (nearly all) are encoded without a copy.
+func needsSanitizing(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return sanitizeText(x) != x
+	case float64:
+		return math.IsNaN(x) || math.IsInf(x, 0)
+	case map[string]any:
+		for k, val := range x {
+			if sanitizeText(k) != k || needsSanitizing(val) {
+				return true
+			}
+		}
+	case []any:
+		for _, val := range x {
+			if needsSanitizing(val) {
+				return true
+			}
+		}
+	case map[string][]string:
+		for k, vals := range x {
+			if sanitizeText(k) != k {
+				return true
+			}
+			for _, s := range vals {
+				if sanitizeText(s) != s {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func sanitizeJSON(v any) any {

@@ -1,0 +1,101 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/store"
+	"github.com/otelaudit/otelaudit/store/pgstore"
+	"github.com/otelaudit/otelaudit/store/storetest"
+)
+
+// rows4K returns n audit records of about 4 KB each.
+func rows4K(n int, start time.Time) []store.Record {
+	body := `{"items":[` + strings.Repeat(`{"sku":"SKU-00001","name":"Item","qty":1,"price":9.99},`, 28) + `{}]}`
+	out := make([]store.Record, n)
+	for i := range out {
+		r := storetest.NewRecord(start.Add(time.Duration(i)*time.Microsecond), i)
+		r.RequestBody, r.ResponseBody = body, body
+		out[i] = r
+	}
+	return out
+}
+
+// BenchmarkWrite compares pgstore.Write (COPY with the idempotency
+// fallback, partition routing, sanitising) with a raw pgx CopyFrom of the
+// same rows into a plain table with the same columns.
+func BenchmarkWrite(b *testing.B) {
+	dsn := testdb.PostgresDSN(b)
+	for _, batch := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("raw-copy/batch=%d", batch), func(b *testing.B) {
+			ctx := context.Background()
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			table := testdb.Name("rawcopy")
+			// Same columns and compression as pgstore's table, no partitions.
+			s := openBench(b, dsn, pgstore.PartitionNone)
+			if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (LIKE %s INCLUDING ALL)", table, s.Table())); err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Exec(ctx, "DROP TABLE "+table)
+			cols := []string{"id", "ts", "observed_ts", "event_name", "severity_number", "severity_text", "service_name", "scope_name",
+				"operation", "trace_id", "span_id", "method", "scheme", "host", "path", "route", "query", "status",
+				"duration_ms", "user_id", "session_id", "client_address", "user_agent",
+				"request_headers", "request_body", "request_body_binary", "request_body_size", "request_body_truncated",
+				"response_headers", "response_body", "response_body_binary", "response_body_size", "response_body_truncated",
+				"error_type", "body", "attributes", "resource"}
+			start := time.Now().UTC()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				recs := rows4K(batch, start.Add(time.Duration(i)*time.Second))
+				rows := make([][]any, len(recs))
+				for j := range recs {
+					rows[j] = pgstore.RowForBenchmark(&recs[j])
+				}
+				b.StartTimer()
+				if _, err := conn.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
+		})
+		b.Run(fmt.Sprintf("pgstore/batch=%d", batch), func(b *testing.B) {
+			s := openBench(b, dsn, pgstore.PartitionDay)
+			start := time.Now().UTC()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				recs := rows4K(batch, start.Add(time.Duration(i)*time.Second))
+				b.StartTimer()
+				if err := s.Write(context.Background(), recs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+func openBench(b *testing.B, dsn, partition string) *pgstore.Store {
+	table := testdb.Name("bench")
+	testdb.DropTable(b, dsn, "public", table)
+	s, err := pgstore.Open(context.Background(), pgstore.Config{DSN: dsn, Table: table, Partition: partition})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
