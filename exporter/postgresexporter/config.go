@@ -1,0 +1,71 @@
+package postgresexporter
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelaudit/otelaudit/store/pgstore"
+)
+
+// Config is the configuration of the postgres exporter.
+type Config struct {
+	// DSN is the PostgreSQL connection string; keep it in the environment:
+	// dsn: ${env:AUDIT_POSTGRES_DSN}.
+	DSN configopaque.String `mapstructure:"dsn"`
+	// Table and Schema name the audit table.
+	Table  string `mapstructure:"table"`
+	Schema string `mapstructure:"schema"`
+	// Partition is day, month or none.
+	Partition string `mapstructure:"partition"`
+	// Premake is how many partitions are made ahead of today.
+	Premake int `mapstructure:"premake"`
+	// Retention > 0 runs cleanup on a timer: records older than it are
+	// removed, whole partitions dropped.
+	Retention time.Duration `mapstructure:"retention"`
+	// CreateSchema creates the schema when it does not exist.
+	CreateSchema bool `mapstructure:"create_schema"`
+
+	exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	QueueSettings                configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	configretry.BackOffConfig    `mapstructure:"retry_on_failure"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+func (c *Config) storeConfig() pgstore.Config {
+	return pgstore.Config{
+		DSN:          string(c.DSN),
+		Table:        c.Table,
+		Schema:       c.Schema,
+		CreateSchema: c.CreateSchema,
+		Partition:    c.Partition,
+		Premake:      c.Premake,
+		Retention:    c.Retention,
+		Timeout:      c.Timeout,
+	}
+}
+
+// Validate checks the configuration; the collector calls it before start.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.storeConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Premake < -1 {
+		errs = append(errs, fmt.Errorf("premake: %d: want -1 (none) or more", c.Premake))
+	}
+	if c.Retention != 0 && c.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("retention: %s is shorter than an hour; 0 keeps records for ever", c.Retention))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, errors.New("timeout: must be > 0"))
+	}
+	return errors.Join(errs...)
+}

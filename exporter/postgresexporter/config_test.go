@@ -1,0 +1,92 @@
+package postgresexporter
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	r, err := confmap.NewResolver(confmap.ResolverSettings{
+		URIs:              []string{"file:" + filepath.Join("testdata", "config.yaml")},
+		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
+		DefaultScheme:     "env",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := r.Resolve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := component.NewID(Type)
+	if name != "" {
+		id = component.NewIDWithName(Type, name)
+	}
+	sub, err := conf.Sub(id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	if err := componenttest.CheckConfigStruct(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.QueueSettings.HasValue() || !cfg.QueueSettings.Get().Batch.HasValue() {
+		t.Error("sending_queue with batching must be on by default")
+	}
+	if !cfg.CreateSchema || cfg.Partition != "day" || cfg.Table != "audit_logs" || !cfg.BackOffConfig.Enabled {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if err := confmap.Validate(cfg); err == nil || !strings.Contains(err.Error(), "dsn") {
+		t.Errorf("default config without a dsn: %v", err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Setenv("AUDIT_POSTGRES_DSN", "postgres://audit:s3cret@db:5432/audit")
+	cfg, err := loadConfig(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cfg.DSN) != "postgres://audit:s3cret@db:5432/audit" || cfg.Schema != "audit" || cfg.Retention != 2160*time.Hour ||
+		cfg.Timeout != 10*time.Second || cfg.QueueSettings.Get().QueueSize != 5000 || cfg.QueueSettings.Get().Batch.Get().MinSize != 2000 ||
+		cfg.BackOffConfig.MaxElapsedTime != 0 {
+		t.Errorf("loaded %+v", cfg)
+	}
+	if strings.Contains(cfg.DSN.String(), "s3cret") {
+		t.Error("dsn printable: it must be configopaque")
+	}
+	cfg, err = loadConfig(t, "monthly")
+	if err != nil || cfg.Partition != "month" {
+		t.Errorf("postgres/monthly: %+v %v", cfg, err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := loadConfig(t, "bad")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"dsn: must not be empty", `table: "Audit-Logs"`, `partition: unknown value "week"`, "premake: -3", "retention: 10m0s is shorter than an hour"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
