@@ -7,6 +7,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -142,3 +144,16 @@ type Store interface {
 
 // ErrNotFound is returned by Get for an unknown id.
 var ErrNotFound = errors.New("store: record not found")
+
+// RejectedError reports records a backend refused even in degraded form;
+// every other record of the batch was written. Retrying cannot help them.
+type RejectedError struct {
+	IDs []string
+	Err error
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("store: %d record(s) rejected (%s): %v", len(e.IDs), strings.Join(e.IDs, ", "), e.Err)
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }

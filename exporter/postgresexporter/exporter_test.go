@@ -245,16 +245,16 @@ func BenchmarkExport(b *testing.B) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.DSN, cfg.Table = configopaque.String(dsn), table
 	e := newExporter(cfg, exportertest.NewNopSettings(Type))
-	if err := e.start(context.Background(), componenttest.NewNopHost()); err != nil {
+	if err := e.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		b.Fatal(err)
 	}
-	defer e.shutdown(context.Background())
+	defer e.Shutdown(context.Background())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		ld := auditLogs(i*1000, 1000)
 		b.StartTimer()
-		if err := e.pushLogs(context.Background(), ld); err != nil {
+		if err := e.Push(context.Background(), ld); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -55,9 +55,9 @@ func createDefaultConfig() component.Config {
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
 	e := newExporter(c, set)
-	return exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
-		exporterhelper.WithStart(e.start),
-		exporterhelper.WithShutdown(e.shutdown),
+	return exporterhelper.NewLogs(ctx, set, cfg, e.Push,
+		exporterhelper.WithStart(e.Start),
+		exporterhelper.WithShutdown(e.Shutdown),
 		exporterhelper.WithTimeout(c.TimeoutConfig),
 		exporterhelper.WithQueue(c.QueueSettings),
 		exporterhelper.WithRetry(c.BackOffConfig),

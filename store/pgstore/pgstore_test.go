@@ -212,7 +212,7 @@ func TestOutageMidStream(t *testing.T) {
 			t.Errorf("batch %d written while the database was cut off", b)
 		}
 		if err != nil {
-			var rej *pgstore.RejectedError
+			var rej *store.RejectedError
 			if errors.As(err, &rej) {
 				t.Fatalf("an outage was reported as rejected data: %v", err)
 			}
@@ -238,7 +238,7 @@ func TestInvalidRecordDoesNotFailItsBatch(t *testing.T) {
 	recs := []store.Record{storetest.NewRecord(ts, 1), storetest.NewRecord(ts, 2), storetest.NewRecord(ts, 3)}
 	recs[1].ID = "not-a-uuid"
 	err := s.Write(context.Background(), recs)
-	var rej *pgstore.RejectedError
+	var rej *store.RejectedError
 	if !errors.As(err, &rej) || len(rej.IDs) != 1 || rej.IDs[0] != "not-a-uuid" {
 		t.Fatalf("Write: %v, want the one bad record rejected", err)
 	}

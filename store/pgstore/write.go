@@ -17,19 +17,6 @@ import (
 	"github.com/otelaudit/otelaudit/store"
 )
 
-// RejectedError reports records that PostgreSQL refused even in degraded
-// form; every other record of the batch was written.
-type RejectedError struct {
-	IDs []string
-	Err error
-}
-
-func (e *RejectedError) Error() string {
-	return fmt.Sprintf("pgstore: %d record(s) rejected (%s): %v", len(e.IDs), strings.Join(e.IDs, ", "), e.Err)
-}
-
-func (e *RejectedError) Unwrap() error { return e.Err }
-
 // Write stores records with one binary COPY. A batch that was (partly)
 // written before, such as a retry after a timeout, fails the plain COPY with
 // a unique violation; it is then copied into a staging table and inserted
@@ -43,13 +30,13 @@ func (s *Store) Write(ctx context.Context, records []store.Record) error {
 		return nil
 	}
 	stamps := make([]time.Time, 0, len(records))
-	var rejected *RejectedError
+	var rejected *store.RejectedError
 	good := records
 	for i := range records {
 		ts, err := checkRecord(&records[i])
 		if err != nil {
 			if rejected == nil {
-				rejected = &RejectedError{Err: err}
+				rejected = &store.RejectedError{Err: err}
 				good = append([]store.Record(nil), records[:i]...)
 			}
 			rejected.IDs = append(rejected.IDs, records[i].ID)
@@ -147,7 +134,7 @@ func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string, stage
 			return nil
 		}
 	}
-	return &RejectedError{IDs: ids, Err: err}
+	return &store.RejectedError{IDs: ids, Err: err}
 }
 
 func mergeRejected(a, b error) error {
@@ -157,9 +144,9 @@ func mergeRejected(a, b error) error {
 	case b == nil:
 		return a
 	}
-	var ra, rb *RejectedError
+	var ra, rb *store.RejectedError
 	if errors.As(a, &ra) && errors.As(b, &rb) {
-		return &RejectedError{IDs: append(ra.IDs, rb.IDs...), Err: ra.Err}
+		return &store.RejectedError{IDs: append(ra.IDs, rb.IDs...), Err: ra.Err}
 	}
 	if !errors.As(a, &ra) {
 		return a // a connection error outranks rejected records

@@ -1,0 +1,64 @@
+package mongoexporter
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelaudit/otelaudit/store/mongostore"
+)
+
+// Config is the configuration of the mongo exporter.
+type Config struct {
+	// URI is the MongoDB connection string; keep it in the environment:
+	// uri: ${env:AUDIT_MONGO_URI}.
+	URI configopaque.String `mapstructure:"uri"`
+	// Database and Collection hold the records.
+	Database   string `mapstructure:"database"`
+	Collection string `mapstructure:"collection"`
+	// CreateIndexes creates the query indexes (and the TTL index) at start.
+	CreateIndexes bool `mapstructure:"create_indexes"`
+	// Retention > 0 creates a TTL index on ts where the server supports it
+	// and runs cleanup on a timer in any case.
+	Retention time.Duration `mapstructure:"retention"`
+	// WriteConcern is majority or 1.
+	WriteConcern string `mapstructure:"write_concern"`
+
+	exporterhelper.TimeoutConfig `mapstructure:",squash"`
+	QueueSettings                configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	configretry.BackOffConfig    `mapstructure:"retry_on_failure"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+func (c *Config) storeConfig() mongostore.Config {
+	return mongostore.Config{
+		URI:          string(c.URI),
+		Database:     c.Database,
+		Collection:   c.Collection,
+		Retention:    c.Retention,
+		WriteConcern: c.WriteConcern,
+		Timeout:      c.Timeout,
+	}
+}
+
+// Validate checks the configuration; the collector calls it before start.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.storeConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Retention != 0 && c.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("retention: %s is shorter than an hour; 0 keeps records for ever", c.Retention))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, errors.New("timeout: must be > 0"))
+	}
+	return errors.Join(errs...)
+}

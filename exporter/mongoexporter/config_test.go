@@ -1,0 +1,76 @@
+package mongoexporter
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	r, err := confmap.NewResolver(confmap.ResolverSettings{
+		URIs:              []string{"file:" + filepath.Join("testdata", "config.yaml")},
+		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
+		DefaultScheme:     "env",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := r.Resolve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := component.NewID(Type)
+	if name != "" {
+		id = component.NewIDWithName(Type, name)
+	}
+	sub, err := conf.Sub(id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	if err := componenttest.CheckConfigStruct(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.CreateIndexes || cfg.Database != "audit_logs" || cfg.Collection != "request_logs" || cfg.WriteConcern != "majority" ||
+		!cfg.QueueSettings.HasValue() || !cfg.QueueSettings.Get().Batch.HasValue() {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if err := confmap.Validate(cfg); err == nil || !strings.Contains(err.Error(), "uri") {
+		t.Errorf("default config without a uri: %v", err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Setenv("AUDIT_MONGO_URI", "mongodb://audit:pw@db:27017/")
+	cfg, err := loadConfig(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cfg.URI) != "mongodb://audit:pw@db:27017/" || cfg.Retention != 720*time.Hour || cfg.Timeout != 15*time.Second ||
+		cfg.QueueSettings.Get().QueueSize != 2000 {
+		t.Errorf("loaded %+v", cfg)
+	}
+	_, err = loadConfig(t, "bad")
+	for _, want := range []string{"uri: must start with mongodb://", `database: "a.b"`, `collection: "system.x"`, `write_concern: unknown value "2"`, "retention: 5m0s"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package mongoexporter
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelaudit/otelaudit/auditconv"
+	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testproxy"
+	"github.com/otelaudit/otelaudit/store"
+	"github.com/otelaudit/otelaudit/store/mongostore"
+	"github.com/otelaudit/otelaudit/store/storetest"
+)
+
+func auditLogs(first, n int) plog.Logs {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "orders")
+	sl := rl.ScopeLogs().AppendEmpty()
+	base := time.Now().UTC().Add(-time.Hour)
+	for i := first; i < first+n; i++ {
+		ts := base.Add(time.Duration(i) * time.Millisecond)
+		lr := sl.LogRecords().AppendEmpty()
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+		lr.SetEventName(auditconv.EventHTTPServer)
+		a := lr.Attributes()
+		a.PutStr(auditconv.RecordID, storetest.NewID(ts))
+		a.PutStr(auditconv.HTTPRequestMethod, "GET")
+		a.PutStr(auditconv.URLPath, fmt.Sprintf("/api/items/%d", i))
+		a.PutInt(auditconv.HTTPResponseStatusCode, 200)
+		a.PutEmptySlice("http.request.header.x.dotted").AppendEmpty().SetStr("d")
+		a.PutStr("$weird.key", "kept")
+	}
+	return ld
+}
+
+type harness struct {
+	exp   exporter.Logs
+	store *mongostore.Store
+}
+
+func newHarness(t *testing.T, uri string) *harness {
+	t.Helper()
+	db := testdb.Name("exp")
+	cfg := createDefaultConfig().(*Config)
+	cfg.URI = configopaque.String(uri)
+	cfg.Database = db
+	cfg.WriteConcern = "1"
+	cfg.Timeout = 3 * time.Second
+	cfg.BackOffConfig.InitialInterval = 50 * time.Millisecond
+	cfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
+	cfg.BackOffConfig.MaxElapsedTime = 0
+	cfg.QueueSettings.Get().Batch.Get().FlushTimeout = 50 * time.Millisecond
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(Type), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := mongostore.Open(context.Background(), mongostore.Config{URI: testdb.MongoURI(t), Database: db, WriteConcern: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.DropDatabase(context.Background())
+		st.Close()
+	})
+	return &harness{exp: exp, store: st}
+}
+
+func (h *harness) count(t *testing.T) int64 {
+	n, err := h.store.Count(context.Background(), store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitFor polls the collection until it holds want documents; the deadline
+// only bounds a failing test.
+func (h *harness) waitFor(t *testing.T, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for n := h.count(t); n < want; n = h.count(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d documents after 60 s, want %d", n, want)
+		}
+		<-tick.C
+	}
+}
+
+func TestExportEndToEnd(t *testing.T) {
+	h := newHarness(t, testdb.MongoURI(t))
+	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	for b := 0; b < 3; b++ {
+		if err := h.exp.ConsumeLogs(context.Background(), auditLogs(b*40, 40)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.count(t); n != 120 {
+		t.Fatalf("%d documents, want 120", n)
+	}
+	recs, err := h.store.Query(context.Background(), store.Filter{PathPrefix: "/api/items/119"})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("query: %v, %d", err, len(recs))
+	}
+	if recs[0].RequestHeaders["x.dotted"][0] != "d" || recs[0].Attributes["$weird.key"] != "kept" || recs[0].ServiceName != "orders" {
+		t.Errorf("stored %+v", recs[0])
+	}
+}
+
+// TestServerOutageLosesNothing stops the server (for this test: the proxy
+// in front of it) during a stream of writes; the queue holds the records
+// and delivers them when it is back, without duplicates.
+func TestServerOutageLosesNothing(t *testing.T) {
+	real := testdb.MongoURI(t)
+	u, _ := url.Parse(real)
+	proxy := testproxy.New(t, u.Host)
+	u.Host = proxy.Addr
+	h := newHarness(t, u.String())
+	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.exp.ConsumeLogs(context.Background(), auditLogs(0, 50)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(t, 50)
+	proxy.Down()
+	for b := 1; b < 5; b++ {
+		if err := h.exp.ConsumeLogs(context.Background(), auditLogs(b*50, 50)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.count(t); n != 50 {
+		t.Fatalf("%d documents while the server was away, want 50", n)
+	}
+	proxy.Up()
+	h.waitFor(t, 250)
+	if err := h.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.count(t); n != 250 {
+		t.Errorf("%d documents after the outage, want exactly 250", n)
+	}
+}
+
+func TestPermanentErrors(t *testing.T) {
+	if !permanentConnectError(fmt.Errorf("mongostore: config: uri: must not be empty")) {
+		t.Error("config error not permanent")
+	}
+	if permanentConnectError(fmt.Errorf("server selection error: context deadline exceeded")) {
+		t.Error("an unreachable server is not permanent")
+	}
+}

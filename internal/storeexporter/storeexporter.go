@@ -1,0 +1,174 @@
+// Package storeexporter is what the postgres and mongo exporters share:
+// connect lazily (an unreachable database delays records, it does not fail
+// the collector's start), convert pdata with logconv, write through a
+// store.Store, classify errors for exporterhelper's retries, and run
+// retention on a timer.
+package storeexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/otelaudit/otelaudit/internal/logconv"
+	"github.com/otelaudit/otelaudit/store"
+)
+
+// Settings describe one backend.
+type Settings struct {
+	// Name is the backend's name in logs and errors ("PostgreSQL").
+	Name string
+	// Open connects to the backend and migrates it.
+	Open func(ctx context.Context) (store.Store, error)
+	// Permanent reports connection errors no retry can fix (bad
+	// credentials, unknown database): they fail the start.
+	Permanent func(error) bool
+	// Retention > 0 runs Cleanup every min(1h, Retention/24).
+	Retention time.Duration
+	Logger    *zap.Logger
+}
+
+// Exporter writes log records to a store.
+type Exporter struct {
+	set Settings
+
+	mu    sync.Mutex
+	store store.Store // nil until the backend was reached
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// New returns an exporter for set.
+func New(set Settings) *Exporter {
+	return &Exporter{set: set, stop: make(chan struct{})}
+}
+
+// Start connects. Permanent errors fail the start; an unreachable backend
+// does not: records wait in the queue until it is back.
+func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
+	if _, err := e.connect(ctx); err != nil {
+		if e.set.Permanent(err) {
+			return err
+		}
+		e.set.Logger.Warn(e.set.Name+" unreachable at start; records are queued until it is back", zap.Error(err))
+	}
+	if e.set.Retention > 0 {
+		e.wg.Add(1)
+		go e.retentionLoop()
+	}
+	return nil
+}
+
+// Store returns the connected store, or nil.
+func (e *Exporter) Store() store.Store {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.store
+}
+
+func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store != nil {
+		return e.store, nil
+	}
+	s, err := e.set.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.store = s
+	e.set.Logger.Info("connected to " + e.set.Name)
+	return s, nil
+}
+
+// Push is the exporterhelper push function. Connection errors are returned
+// as they are (retried); records the backend refused for good, after it
+// stored the rest of the batch, are a permanent error.
+func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
+	s, err := e.connect(ctx)
+	if err != nil {
+		if e.set.Permanent(err) {
+			return consumererror.NewPermanent(err)
+		}
+		return fmt.Errorf("%s: %w", e.set.Name, err)
+	}
+	err = s.Write(ctx, logconv.Records(ld))
+	var rejected *store.RejectedError
+	if errors.As(err, &rejected) {
+		e.set.Logger.Error(e.set.Name+" refused records; the rest of the batch is stored",
+			zap.Strings("ids", rejected.IDs), zap.Error(rejected.Err))
+		return consumererror.NewPermanent(err)
+	}
+	return err
+}
+
+// premaker is implemented by stores that make partitions ahead.
+type premaker interface {
+	Premake(ctx context.Context, now time.Time) error
+}
+
+func (e *Exporter) retentionLoop() {
+	defer e.wg.Done()
+	t := time.NewTicker(min(time.Hour, max(time.Minute, e.set.Retention/24)))
+	defer t.Stop()
+	for {
+		e.RunRetention()
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunRetention removes records older than the retention, now.
+func (e *Exporter) RunRetention() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	go func() {
+		select {
+		case <-e.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	s, err := e.connect(ctx)
+	if err != nil {
+		return // the next tick tries again
+	}
+	now := time.Now()
+	res, err := s.Cleanup(ctx, now.Add(-e.set.Retention), store.CleanupOptions{})
+	if err != nil {
+		e.set.Logger.Warn("retention cleanup failed", zap.Error(err))
+		return
+	}
+	if res.Deleted > 0 {
+		e.set.Logger.Info("retention cleanup", zap.Int64("deleted", res.Deleted), zap.Strings("dropped_partitions", res.Dropped))
+	}
+	if p, ok := s.(premaker); ok {
+		if err := p.Premake(ctx, now); err != nil {
+			e.set.Logger.Warn("making partitions ahead failed", zap.Error(err))
+		}
+	}
+}
+
+// Shutdown stops the retention timer and closes the store.
+func (e *Exporter) Shutdown(context.Context) error {
+	e.stopOnce.Do(func() { close(e.stop) })
+	e.wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store != nil {
+		return e.store.Close()
+	}
+	return nil
+}

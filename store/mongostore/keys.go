@@ -1,0 +1,119 @@
+package mongostore
+
+import (
+	"strings"
+)
+
+// Field names that MongoDB-compatible servers may refuse ('.' anywhere, a
+// leading '$', NUL) are percent-encoded, and '%' with them so that the
+// encoding is reversible: decodeKey(encodeKey(k)) == k for every k.
+
+func encodeKey(k string) string {
+	if !strings.ContainsAny(k, ".$%\x00") {
+		return k
+	}
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; c {
+		case '.':
+			b.WriteString("%2E")
+		case '$':
+			b.WriteString("%24")
+		case '%':
+			b.WriteString("%25")
+		case 0:
+			b.WriteString("%00")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func decodeKey(k string) string {
+	if !strings.Contains(k, "%") {
+		return k
+	}
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		if k[i] == '%' && i+2 < len(k) {
+			switch k[i+1 : i+3] {
+			case "2E":
+				b.WriteByte('.')
+			case "24":
+				b.WriteByte('$')
+			case "25":
+				b.WriteByte('%')
+			case "00":
+				b.WriteByte(0)
+			default:
+				b.WriteByte('%')
+				continue
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(k[i])
+	}
+	return b.String()
+}
+
+// encodeValue returns v with every map key encoded, recursively.
+func encodeValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[encodeKey(k)] = encodeValue(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = encodeValue(val)
+		}
+		return out
+	}
+	return v
+}
+
+// decodeValue reverses encodeValue on what the driver decodes.
+func decodeValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[decodeKey(k)] = decodeValue(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = decodeValue(val)
+		}
+		return out
+	}
+	return v
+}
+
+func encodeHeaders(h map[string][]string) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		out[encodeKey(k)] = v
+	}
+	return out
+}
+
+func decodeHeaders(h map[string][]string) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		out[decodeKey(k)] = v
+	}
+	return out
+}
