@@ -1,0 +1,91 @@
+// Command auditctl is the operator CLI of otelaudit: it migrates, queries,
+// shows and cleans up the audit log in PostgreSQL or MongoDB.
+//
+//	auditctl migrate --backend postgres --partition day
+//	auditctl query --since 1h --status 5xx --method POST
+//	auditctl show 0193a0c2-…
+//	auditctl cleanup --days 90 --dry-run
+//
+// Exit codes: 0 ok, 1 runtime error, 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// usageError marks errors in how auditctl was called (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"migrate", "create or upgrade the schema (table, partitions, indexes)", runMigrate},
+	{"query", "list records matching filters, newest first", runQuery},
+	{"show", "print one record in full, headers and bodies included", runShow},
+	{"cleanup", "remove records older than --days", runCleanup},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		mainUsage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var ue usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "auditctl %s: %v\nRun 'auditctl %s --help' for usage.\n", c.name, err, c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "auditctl %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "auditctl: unknown command %q\n\n", args[0])
+	mainUsage(stderr)
+	return 2
+}
+
+func mainUsage(w io.Writer) {
+	fmt.Fprintln(w, "auditctl — operate the otelaudit audit log in PostgreSQL or MongoDB")
+	fmt.Fprintln(w, "\nUsage: auditctl <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, `
+Connection: --backend postgres|mongo, --dsn or $AUDIT_POSTGRES_DSN, --uri or $AUDIT_MONGO_URI, --timeout.
+Run 'auditctl <command> --help' for the flags and examples of a command.
+Exit codes: 0 ok, 1 runtime error, 2 usage error.`)
+}

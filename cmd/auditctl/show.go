@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/otelaudit/otelaudit/store"
+)
+
+func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c connFlags
+	var output string
+	fs := newFlagSet("show", "show ID [flags]", `  auditctl show 0193a0c2-7f4e-7c21-9a3b-5f0e2d1c4b6a
+  auditctl show 0193a0c2-7f4e-7c21-9a3b-5f0e2d1c4b6a --backend mongo --output json`, stderr)
+	c.register(fs, false)
+	fs.StringVar(&output, "output", "text", "text or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	// Flags may come after the id too.
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usagef("missing the record id")
+	}
+	id := rest[0]
+	if err := parse(fs, rest[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if output != "text" && output != "json" {
+		return usagef("--output must be text or json, not %q", output)
+	}
+	backends, err := c.backends(false)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	s, err := c.open(ctx, backends[0])
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := s.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no record with id %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(jsonRecord(r))
+	}
+	printRecord(stdout, r)
+	return nil
+}
+
+// printRecord writes r for a person: the exchange, then headers and bodies.
+func printRecord(w io.Writer, r store.Record) {
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(w, "%-16s %s\n", name+":", value)
+		}
+	}
+	field("id", r.ID)
+	field("time", r.Timestamp.Format(time.RFC3339Nano))
+	line := fmt.Sprintf("%s %s", r.Method, r.Path)
+	if r.Query != "" {
+		line += "?" + r.Query
+	}
+	field("request", line)
+	field("status", fmt.Sprintf("%d", r.Status))
+	field("duration", formatDuration(r.DurationMS))
+	field("severity", r.SeverityText)
+	field("service", r.ServiceName)
+	field("operation", r.Operation)
+	field("route", r.Route)
+	field("host", r.Host)
+	field("scheme", r.Scheme)
+	field("user", r.UserID)
+	field("session", r.SessionID)
+	field("client", r.ClientAddress)
+	field("user agent", r.UserAgent)
+	field("trace", r.TraceID)
+	field("span", r.SpanID)
+	field("error", r.ErrorType)
+	printHeaders(w, "Request headers", r.RequestHeaders)
+	printBody(w, "Request body", r.RequestBody, r.RequestBodyBinary, r.RequestBodySize, r.RequestBodyTruncated)
+	printHeaders(w, "Response headers", r.ResponseHeaders)
+	printBody(w, "Response body", r.ResponseBody, r.ResponseBodyBinary, r.ResponseBodySize, r.ResponseBodyTruncated)
+	if len(r.Attributes) > 0 {
+		fmt.Fprintln(w, "\nAttributes:")
+		b, _ := json.MarshalIndent(r.Attributes, "  ", "  ")
+		fmt.Fprintf(w, "  %s\n", b)
+	}
+	if r.Body != nil {
+		fmt.Fprintln(w, "\nLog body:")
+		b, _ := json.MarshalIndent(r.Body, "  ", "  ")
+		fmt.Fprintf(w, "  %s\n", b)
+	}
+}
+
+func printHeaders(w io.Writer, title string, h map[string][]string) {
+	if len(h) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s:\n", title)
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range h[k] {
+			fmt.Fprintf(w, "  %s: %s\n", k, v)
+		}
+	}
+}
+
+func printBody(w io.Writer, title, text string, bin []byte, size int64, truncated bool) {
+	if text == "" && len(bin) == 0 {
+		if size > 0 {
+			fmt.Fprintf(w, "\n%s: %d bytes, not captured\n", title, size)
+		}
+		return
+	}
+	note := fmt.Sprintf("%d bytes", size)
+	if truncated {
+		note += ", truncated"
+	}
+	if len(bin) > 0 {
+		fmt.Fprintf(w, "\n%s (%s, binary; %d bytes stored):\n", title, note, len(bin))
+		dump := bin
+		if len(dump) > 512 {
+			dump = dump[:512]
+		}
+		for _, l := range strings.Split(strings.TrimRight(hex.Dump(dump), "\n"), "\n") {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		if len(bin) > len(dump) {
+			fmt.Fprintf(w, "  … %d more bytes\n", len(bin)-len(dump))
+		}
+		return
+	}
+	fmt.Fprintf(w, "\n%s (%s):\n", title, note)
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, []byte(text), "  ", "  ") == nil {
+		text = pretty.String()
+	}
+	fmt.Fprintf(w, "  %s\n", text)
+}
