@@ -2,13 +2,20 @@
 
 GO ?= go
 # Packages with concurrency run under the race detector.
-RACE_PKGS := ./instrumentation/... ./internal/...
+RACE_PKGS := ./instrumentation/... ./internal/... ./processor/... ./store/... ./exporter/...
 
-.PHONY: test services services-down vet demo bench bench-http bench-redaction fuzz
+BIN := $(CURDIR)/bin
+OCB := $(BIN)/builder
+OCB_VERSION := v0.165.0
+COLLECTOR := _build/otelcol-audit
+# The collector is rebuilt when a component or the build config changes.
+COLLECTOR_SRC := builder-config.yaml go.mod go.sum $(shell find auditconv internal processor exporter store -name '*.go' -not -name '*_test.go')
 
-## test: start PostgreSQL and the MongoDB-wire server, then vet and run every test
-test: services vet
-	$(GO) test -count=1 ./...
+.PHONY: test services services-down vet demo bench bench-http bench-redaction fuzz collector
+
+## test: start the services, build the collector, vet, run every test (end-to-end included)
+test: services vet collector
+	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
 ## services: start the test services (scripts/services.sh up)
@@ -25,9 +32,19 @@ vet:
 	$(GO) vet ./...
 	cd tools/ferretdb && $(GO) vet ./...
 
-## demo: run the example service, send it a request mix, print the audit records
-demo:
-	$(GO) run ./examples/service -traffic -addr 127.0.0.1:0
+## collector: build the otelcol-audit distribution with ocb into _build/
+collector: $(COLLECTOR)
+
+$(OCB):
+	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+$(COLLECTOR): $(OCB) $(COLLECTOR_SRC)
+	$(OCB) --config builder-config.yaml
+	@touch $@
+
+## demo: services, collector, example service and traffic; prints the stored records
+demo: services collector
+	scripts/demo.sh
 
 ## bench: in-process benchmarks: wrapper (bare, otelhttp, audithttp), masking, processors
 bench:

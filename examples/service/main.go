@@ -58,7 +58,7 @@ func run(addr string, traffic bool) error {
 		}
 	}()
 
-	handler := audithttp.NewHandler(newMux(), "demo-api",
+	handler := audithttp.NewHandler(withRecordID(newMux()), "demo-api",
 		audithttp.WithLoggerProvider(lp),
 		audithttp.WithExcludePaths("/healthz"),
 		audithttp.WithUserID(func(r *http.Request) string { return r.Header.Get("X-User") }),
@@ -117,6 +117,17 @@ func serviceName() string {
 	return "demo-service"
 }
 
+// withRecordID returns each request's audit record id to the client, so a
+// support request can be matched to its record.
+func withRecordID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := audithttp.RecordID(r.Context()); id != "" {
+			w.Header().Set("X-Audit-Record-Id", id)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 type order struct {
 	ID     string  `json:"id"`
 	Item   string  `json:"item"`
@@ -159,6 +170,17 @@ func newMux() *http.ServeMux {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(o)
+	})
+	mux.HandleFunc("GET /api/report", func(w http.ResponseWriter, r *http.Request) {
+		// A large text response: captured up to the limit, flagged truncated.
+		w.Header().Set("Content-Type", "text/plain")
+		for i := 0; i < 2000; i++ {
+			fmt.Fprintf(w, "line %04d of the quarterly report\n", i)
+		}
+	})
+	mux.HandleFunc("GET /api/logo", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain") // mislabelled binary: stored as bytes
+		w.Write([]byte{0x89, 'P', 'N', 'G', 0x00, 0xff, 0xfe, 0x01})
 	})
 	mux.HandleFunc("POST /api/upload", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)

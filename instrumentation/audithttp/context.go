@@ -34,3 +34,14 @@ func AddAttributes(ctx context.Context, kv ...attribute.KeyValue) {
 		ex.mu.Unlock()
 	}
 }
+
+// RecordID returns the audit.record.id of the record of the request whose
+// context is ctx, or "" on a context audithttp did not make. Returning it to
+// the client (for example in an X-Audit-Record-Id header) lets a support
+// request be matched to its record.
+func RecordID(ctx context.Context) string {
+	if ex := exchangeFrom(ctx); ex != nil {
+		return ex.id
+	}
+	return ""
+}

@@ -21,6 +21,7 @@ type exchange struct {
 	cfg       *config
 	operation string
 	start     time.Time
+	id        string              // audit.record.id, known from the start so handlers can show it
 	req       *http.Request       // the request passed to the handler
 	w         http.ResponseWriter // the writer the server gave us
 

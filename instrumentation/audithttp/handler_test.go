@@ -26,6 +26,7 @@ func TestRecordContract(t *testing.T) {
 			t.Errorf("handler saw body %q", body)
 		}
 		audithttp.SetUserID(r.Context(), "user-42")
+		w.Header().Set("X-Audit-Record-Id", audithttp.RecordID(r.Context()))
 		audithttp.AddAttributes(r.Context(), attribute.String("tenant", "acme"))
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Set-Cookie", "sid=abc; HttpOnly")
@@ -59,8 +60,8 @@ func TestRecordContract(t *testing.T) {
 		t.Errorf("scope %q", r.InstrumentationScope().Name)
 	}
 	a := attrs(r)
-	if id := str(t, a, auditconv.RecordID); !uuidV7.MatchString(id) {
-		t.Errorf("record id %q is not a UUIDv7", id)
+	if id := str(t, a, auditconv.RecordID); !uuidV7.MatchString(id) || id != resp.Header.Get("X-Audit-Record-Id") {
+		t.Errorf("record id %q is not a UUIDv7, or not the one RecordID gave the handler (%q)", id, resp.Header.Get("X-Audit-Record-Id"))
 	}
 	want := map[string]string{
 		auditconv.Operation:               "test-op",
@@ -189,6 +190,9 @@ func TestUserIDAndAttributesOptions(t *testing.T) {
 
 func TestContextHelpersAreNoopsOutsideTheWrapper(t *testing.T) {
 	ctx := context.Background()
+	if audithttp.RecordID(ctx) != "" {
+		t.Error("RecordID on a foreign context")
+	}
 	audithttp.SetUserID(ctx, "x")                       // must not panic
 	audithttp.AddAttributes(ctx, attribute.Int("a", 1)) // must not panic
 	audithttp.SetUserID(context.WithValue(ctx, struct{}{}, 1), "x")

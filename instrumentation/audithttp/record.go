@@ -56,7 +56,7 @@ func (ex *exchange) finish(pv any) {
 		attrPool.Put(ap)
 	}()
 	attrs = append(attrs,
-		attribute.String(auditconv.RecordID, newRecordID()),
+		attribute.String(auditconv.RecordID, ex.id),
 		attribute.String(auditconv.HTTPRequestMethod, r.Method),
 		attribute.String(auditconv.URLScheme, ex.scheme()),
 		attribute.String(auditconv.URLPath, r.URL.Path),

@@ -245,11 +245,22 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 // itself when nothing was masked, a new slice otherwise.
 func (m *Masker) Header(name string, values []string) ([]string, int) {
 	if m.SensitiveKey(name) {
-		out := make([]string, len(values))
+		var out []string
+		n := 0
 		for i, v := range values {
+			if m.alreadyMasked(bytesOf(v)) {
+				continue
+			}
+			if out == nil {
+				out = append([]string(nil), values...)
+			}
 			out[i] = string(m.appendReplacement(nil, []byte(v), false))
+			n++
 		}
-		return out, len(values)
+		if out == nil {
+			return values, 0
+		}
+		return out, n
 	}
 	var out []string
 	total := 0
@@ -288,9 +299,21 @@ func (m *Masker) String(s string) (string, int) {
 // otherwise by the value detectors.
 func (m *Masker) Value(key, value string) (string, int) {
 	if m.SensitiveKey(key) {
+		if m.alreadyMasked(bytesOf(value)) {
+			return value, 0
+		}
 		return string(m.appendReplacement(nil, []byte(value), false)), 1
 	}
 	return m.String(value)
+}
+
+// alreadyMasked reports whether value is what masking produces: the
+// replacement, or a keyed hash.
+func (m *Masker) alreadyMasked(value []byte) bool {
+	if string(value) == m.replacement {
+		return true
+	}
+	return len(value) == len("hmac:")+64 && string(value[:5]) == "hmac:"
 }
 
 // Redact returns the replacement of a whole value (for values of sensitive
@@ -384,6 +407,9 @@ const (
 
 // mask replaces src[start:end] with the masker's replacement for value.
 func (e *editor) mask(m *Masker, start, end int, value []byte, card bool, q quoting) {
+	if m.alreadyMasked(value) {
+		return // masked before (at the source, or by an earlier stage): not again, not counted
+	}
 	e.scratch = m.appendReplacement(e.scratch[:0], value, card)
 	with := e.scratch
 	switch q {

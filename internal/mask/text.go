@@ -1,7 +1,5 @@
 package mask
 
-import "bytes"
-
 // Text masks secrets in free text and XML by pattern: the value after
 // `key=value`, `key: value`, `"key":"value"` (any quotes) and the content of
 // `<key>value</key>`, for every sensitive key. It is also the backstop for
@@ -54,7 +52,7 @@ func (m *Masker) textKeys(b []byte) ([]byte, int) {
 			for ve < len(b) && b[ve] != '<' {
 				ve++
 			}
-			if ve > vs && string(b[vs:ve]) != m.replacement {
+			if ve > vs {
 				e.mask(m, vs, ve, b[vs:ve], false, raw)
 			}
 			i = ve
@@ -87,7 +85,7 @@ func (m *Masker) textKeys(b []byte) ([]byte, int) {
 				ve++
 			}
 		}
-		if ve > vs && string(b[vs:ve]) != m.replacement && !bytes.HasPrefix(b[vs:ve], []byte("hmac:")) {
+		if ve > vs {
 			e.mask(m, vs, ve, b[vs:ve], false, raw)
 		}
 		i = ve

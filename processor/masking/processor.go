@@ -191,8 +191,7 @@ func (p *maskingProcessor) maskBody(v pcommon.Value, contentType string) int {
 func (p *maskingProcessor) maskHeader(name string, v pcommon.Value) int {
 	if v.Type() != pcommon.ValueTypeSlice {
 		if p.m.SensitiveKey(name) {
-			v.SetStr(p.m.Redact([]byte(v.AsString())))
-			return 1
+			return p.maskString(v, func(s string) (string, int) { return p.m.Value(name, s) })
 		}
 		return p.maskString(v, p.m.String)
 	}
@@ -202,8 +201,10 @@ func (p *maskingProcessor) maskHeader(name string, v pcommon.Value) int {
 	for i := 0; i < s.Len(); i++ {
 		el := s.At(i)
 		if sensitive {
-			el.SetStr(p.m.Redact([]byte(el.AsString())))
-			n++
+			if out, k := p.m.Value(name, el.AsString()); k > 0 {
+				el.SetStr(out)
+				n += k
+			}
 			continue
 		}
 		n += p.maskString(el, p.m.String)
@@ -219,8 +220,11 @@ func (p *maskingProcessor) maskValue(key string, v pcommon.Value, depth int) int
 		if v.Type() == pcommon.ValueTypeEmpty {
 			return 0
 		}
-		v.SetStr(p.m.Redact([]byte(v.AsString())))
-		return 1
+		out, n := p.m.Value(key, v.AsString())
+		if n > 0 {
+			v.SetStr(out)
+		}
+		return n
 	}
 	switch v.Type() {
 	case pcommon.ValueTypeStr:

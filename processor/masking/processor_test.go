@@ -279,3 +279,20 @@ func TestDeepMapsAreBounded(t *testing.T) {
 		t.Error("value past max_depth was left unmasked")
 	}
 }
+
+func TestAlreadyMaskedValuesAreNotCountedAgain(t *testing.T) {
+	p, sink := newMasking(t, nil)
+	ld := plog.NewLogs()
+	a := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Attributes()
+	a.PutStr(auditconv.HTTPRequestBodyContent, `{"password":"****","n":1}`)
+	a.PutEmptySlice("http.request.header.content-type").AppendEmpty().SetStr("application/json")
+	a.PutEmptySlice("http.request.header.authorization").AppendEmpty().SetStr("****")
+	a.PutStr(auditconv.URLQuery, "token=****")
+	if err := p.ConsumeLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	out := sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
+	if _, ok := out.Get(auditconv.MaskingCount); ok {
+		t.Error("a record masked at the source was counted as masked again")
+	}
+}

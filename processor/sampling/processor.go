@@ -176,6 +176,13 @@ func (p *samplingProcessor) uniform(lr plog.LogRecord, id string) float64 {
 	return toUnit(mix(uint64(lr.Timestamp()) ^ mix(uint64(lr.ObservedTimestamp()))))
 }
 
+// KeepRecordID reports whether a record with audit.record.id id is kept at
+// rate under decision record_id. The decision is stable across processes and
+// versions (changing it would resample history), so tools can predict it.
+func KeepRecordID(id string, rate float64) bool {
+	return rate >= 1 || (rate > 0 && toUnit(hashString(id)) < rate)
+}
+
 func intValue(v pcommon.Value) int {
 	switch v.Type() {
 	case pcommon.ValueTypeInt:

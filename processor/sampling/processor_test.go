@@ -188,6 +188,9 @@ func TestAccuracyAndRateAttribute(t *testing.T) {
 		if !ok || v.Double() != 0.1 {
 			t.Fatalf("kept record has %s = %v", auditconv.SamplingRate, v.AsRaw())
 		}
+		if id, _ := lr.Attributes().Get(auditconv.RecordID); !KeepRecordID(id.Str(), 0.1) {
+			t.Fatalf("KeepRecordID disagrees with the processor on %s", id.Str())
+		}
 	}
 	m, err := h.tel.GetMetric("otelcol_processor_sampling_dropped_log_records")
 	if err != nil {
