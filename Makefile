@@ -28,7 +28,7 @@ services-down:
 
 ## vet: gofmt and go vet, for the module and the tools
 vet:
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	@test -z "$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*' -not -path './bin/*') | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
 	$(GO) vet ./...
 	cd tools/ferretdb && $(GO) vet ./...
 
