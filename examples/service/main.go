@@ -30,19 +30,21 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
+	"github.com/otelaudit/otelaudit/instrumentation/auditexport"
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	traffic := flag.Bool("traffic", false, "send a demo mix of requests to the service, then exit")
+	sourceMasking := flag.Bool("source-masking", true, "mask secrets in the service (the collector masks again)")
 	flag.Parse()
-	if err := run(*addr, *traffic); err != nil {
+	if err := run(*addr, *traffic, *sourceMasking); err != nil {
 		log.Fatalf("service: %v", err)
 	}
 }
 
-func run(addr string, traffic bool) error {
+func run(addr string, traffic, sourceMasking bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -62,6 +64,7 @@ func run(addr string, traffic bool) error {
 		audithttp.WithLoggerProvider(lp),
 		audithttp.WithExcludePaths("/healthz"),
 		audithttp.WithUserID(func(r *http.Request) string { return r.Header.Get("X-User") }),
+		audithttp.WithMasking(sourceMasking),
 	)
 
 	ln, err := net.Listen("tcp", addr)
@@ -106,7 +109,10 @@ func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
 	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(serviceName()))
 	return sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)),
+		// Retrying: a collector being restarted refuses connections, and the
+		// OTLP exporter alone would drop the records of that moment.
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(auditexport.Retrying(exp))),
+		sdklog.WithAllowKeyDuplication(), // audithttp never emits a key twice
 	), nil
 }
 

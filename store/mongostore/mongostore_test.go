@@ -106,3 +106,15 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	s := open(t, mongostore.Config{Retention: 24 * time.Hour})
+	for i := 0; i < 2; i++ {
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("migrate again (%d): %v", i, err)
+		}
+	}
+	if err := s.Write(context.Background(), []store.Record{storetest.NewRecord(time.Now().UTC().Truncate(time.Millisecond), 1)}); err != nil {
+		t.Fatalf("write after repeated migrations: %v", err)
+	}
+}

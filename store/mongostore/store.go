@@ -93,14 +93,17 @@ func (s *Store) Close() error {
 // Config returns the store's configuration with defaults applied.
 func (s *Store) Config() Config { return s.cfg }
 
-// indexes serve store.Filter.
-var indexes = []mongo.IndexModel{
-	{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("ts_desc")},
-	{Keys: bson.D{{Key: "path", Value: 1}, {Key: "ts", Value: -1}}, Options: options.Index().SetName("path_ts")},
-	{Keys: bson.D{{Key: "status", Value: 1}, {Key: "ts", Value: -1}}, Options: options.Index().SetName("status_ts")},
-	{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "ts", Value: -1}}, Options: options.Index().SetName("user_ts")},
-	{Keys: bson.D{{Key: "service_name", Value: 1}, {Key: "ts", Value: -1}}, Options: options.Index().SetName("service_ts")},
-	{Keys: bson.D{{Key: "trace_id", Value: 1}}, Options: options.Index().SetName("trace_id")},
+// indexes serve store.Filter, by name.
+var indexes = []struct {
+	name string
+	keys bson.D
+}{
+	{"ts_desc", bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}},
+	{"path_ts", bson.D{{Key: "path", Value: 1}, {Key: "ts", Value: -1}}},
+	{"status_ts", bson.D{{Key: "status", Value: 1}, {Key: "ts", Value: -1}}},
+	{"user_ts", bson.D{{Key: "user_id", Value: 1}, {Key: "ts", Value: -1}}},
+	{"service_ts", bson.D{{Key: "service_name", Value: 1}, {Key: "ts", Value: -1}}},
+	{"trace_id", bson.D{{Key: "trace_id", Value: 1}}},
 }
 
 // Migrate creates the indexes (idempotently) and, with Retention, a TTL
@@ -108,29 +111,44 @@ var indexes = []mongo.IndexModel{
 func (s *Store) Migrate(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	if _, err := s.coll.Indexes().CreateMany(ctx, indexes); err != nil {
-		return fmt.Errorf("mongostore: create indexes on %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)
+	// Only the missing indexes are created: asking FerretDB to create an
+	// index that exists breaks the connection.
+	existing, err := s.IndexNames(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, n := range existing {
+		have[n] = true
+	}
+	var missing []mongo.IndexModel
+	for _, ix := range indexes {
+		if !have[ix.name] {
+			missing = append(missing, mongo.IndexModel{Keys: ix.keys, Options: options.Index().SetName(ix.name)})
+		}
+	}
+	if len(missing) > 0 {
+		if _, err := s.coll.Indexes().CreateMany(ctx, missing); err != nil {
+			return fmt.Errorf("mongostore: create indexes on %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)
+		}
 	}
 	if s.cfg.Retention <= 0 {
 		return nil
+	}
+	if have["ts_ttl"] {
+		return s.updateTTL(ctx)
 	}
 	ttl := mongo.IndexModel{
 		Keys:    bson.D{{Key: "ts", Value: 1}},
 		Options: options.Index().SetName("ts_ttl").SetExpireAfterSeconds(int32(s.cfg.Retention / time.Second)),
 	}
-	_, err := s.coll.Indexes().CreateOne(ctx, ttl)
+	_, err = s.coll.Indexes().CreateOne(ctx, ttl)
 	var cmdErr mongo.CommandError
 	switch {
 	case err == nil:
 		s.TTLSupported = true
 	case errors.As(err, &cmdErr) && (cmdErr.Code == 85 || cmdErr.Code == 86):
-		// The TTL index exists with another expiry: change it in place.
-		res := s.coll.Database().RunCommand(ctx, bson.D{{Key: "collMod", Value: s.cfg.Collection},
-			{Key: "index", Value: bson.D{{Key: "name", Value: "ts_ttl"}, {Key: "expireAfterSeconds", Value: int64(s.cfg.Retention / time.Second)}}}})
-		if res.Err() != nil {
-			return fmt.Errorf("mongostore: update TTL index: %w", res.Err())
-		}
-		s.TTLSupported = true
+		return s.updateTTL(ctx)
 	case errors.As(err, &cmdErr) && (cmdErr.Code == 238 || cmdErr.Name == "NotImplemented" || strings.Contains(err.Error(), "expireAfterSeconds")):
 		// FerretDB and some other servers have no TTL indexes: the
 		// exporter's retention timer runs Cleanup instead.
@@ -138,6 +156,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 	default:
 		return fmt.Errorf("mongostore: create TTL index: %w", err)
 	}
+	return nil
+}
+
+// updateTTL sets the expiry of the existing TTL index to the retention.
+func (s *Store) updateTTL(ctx context.Context) error {
+	res := s.coll.Database().RunCommand(ctx, bson.D{{Key: "collMod", Value: s.cfg.Collection},
+		{Key: "index", Value: bson.D{{Key: "name", Value: "ts_ttl"}, {Key: "expireAfterSeconds", Value: int64(s.cfg.Retention / time.Second)}}}})
+	if res.Err() != nil {
+		return fmt.Errorf("mongostore: update TTL index: %w", res.Err())
+	}
+	s.TTLSupported = true
 	return nil
 }
 

@@ -246,3 +246,15 @@ func TestInvalidRecordDoesNotFailItsBatch(t *testing.T) {
 		t.Errorf("%d records stored, want the 2 good ones", n)
 	}
 }
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	s := open(t, pgstore.Config{})
+	for i := 0; i < 2; i++ {
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("migrate again (%d): %v", i, err)
+		}
+	}
+	if err := s.Write(context.Background(), []store.Record{storetest.NewRecord(time.Now().UTC(), 1)}); err != nil {
+		t.Fatalf("write after repeated migrations: %v", err)
+	}
+}

@@ -1,0 +1,281 @@
+// Package e2e runs the built collector (make collector) with config/dual.yaml
+// against the test PostgreSQL and MongoDB-wire server, with examples/service
+// exporting OTLP/HTTP to it, as a user would deploy them.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+
+	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/processor/sampling"
+	"github.com/otelaudit/otelaudit/store"
+	"github.com/otelaudit/otelaudit/store/mongostore"
+	"github.com/otelaudit/otelaudit/store/pgstore"
+)
+
+var (
+	root, collectorBin, serviceBin string
+)
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	root = filepath.Dir(wd)
+	collectorBin = filepath.Join(root, "_build", "otelcol-audit")
+	dir, err := os.MkdirTemp("", "otelaudit-e2e")
+	if err != nil {
+		panic(err)
+	}
+	serviceBin = filepath.Join(dir, "service")
+	if out, err := exec.Command("go", "build", "-o", serviceBin, "../examples/service").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build examples/service: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needCollector(t *testing.T) {
+	if _, err := os.Stat(collectorBin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s missing: run make collector (make test does)", collectorBin)
+		}
+		t.Skipf("%s missing: run make collector", collectorBin)
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects a process's output for failure messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// env is one test's deployment: its table, database, queue directory and
+// ports.
+type env struct {
+	dsn, uri           string
+	table, database    string
+	queueDir           string
+	otlp, grpc, health string
+}
+
+func newEnv(t *testing.T) *env {
+	e := &env{
+		dsn: testdb.PostgresDSN(t), uri: testdb.MongoURI(t),
+		table: testdb.Name("e2e"), database: testdb.Name("e2e"),
+		queueDir: t.TempDir(),
+		otlp:     freePort(t), grpc: freePort(t), health: freePort(t),
+	}
+	testdb.DropTable(t, e.dsn, "public", e.table)
+	t.Cleanup(func() {
+		if s, err := mongostore.Open(context.Background(), mongostore.Config{URI: e.uri, Database: e.database}); err == nil {
+			s.DropDatabase(context.Background())
+			s.Close()
+		}
+	})
+	return e
+}
+
+func (e *env) vars() []string {
+	return []string{
+		"AUDIT_POSTGRES_DSN=" + e.dsn, "AUDIT_MONGO_URI=" + e.uri,
+		"AUDIT_POSTGRES_TABLE=" + e.table, "AUDIT_MONGO_DATABASE=" + e.database,
+		"AUDIT_QUEUE_DIR=" + e.queueDir,
+		"AUDIT_OTLP_HTTP=" + e.otlp, "AUDIT_OTLP_GRPC=" + e.grpc, "AUDIT_HEALTH=" + e.health,
+	}
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+func start(t *testing.T, name string, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+func (p *process) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop asks the process to stop (SIGTERM: the collector drains its queues,
+// the service flushes its records) and waits.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.kill()
+		t.Fatalf("%s did not stop on SIGTERM:\n%s", p.cmd.Path, tail(p.out.String()))
+	}
+}
+
+func tail(s string) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// waitHTTP waits until url answers 200, or the process exits.
+func waitHTTP(t *testing.T, p *process, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited:\n%s", p.cmd.Path, tail(p.out.String()))
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 60 s:\n%s", url, tail(p.out.String()))
+		}
+	}
+}
+
+func startCollector(t *testing.T, e *env, config string) *process {
+	t.Helper()
+	p := start(t, collectorBin, e.vars(), "--config", filepath.Join(root, "config", config))
+	waitHTTP(t, p, "http://"+e.health+"/")
+	return p
+}
+
+func startService(t *testing.T, e *env) (*process, string) {
+	t.Helper()
+	addr := freePort(t)
+	p := start(t, serviceBin, []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + e.otlp, "OTEL_SERVICE_NAME=e2e-service", "OTEL_BLRP_SCHEDULE_DELAY=100",
+	}, "-addr", addr, "-source-masking=false")
+	waitHTTP(t, p, "http://"+addr+"/healthz")
+	return p, "http://" + addr
+}
+
+func openStores(t *testing.T, e *env) (*pgstore.Store, *mongostore.Store) {
+	pg, err := pgstore.Open(context.Background(), pgstore.Config{DSN: e.dsn, Table: e.table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	mg, err := mongostore.Open(context.Background(), mongostore.Config{URI: e.uri, Database: e.database, WriteConcern: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mg.Close() })
+	return pg, mg
+}
+
+func count(t *testing.T, s store.Store) int64 {
+	n, err := s.Count(context.Background(), store.Filter{})
+	if err != nil && !strings.Contains(err.Error(), "does not exist") {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitCount polls a store until it holds want records; the deadline only
+// bounds a failing test.
+func waitCount(t *testing.T, name string, s store.Store, want int64, collector *process) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for n := count(t, s); n < want; n = count(t, s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %d records after 120 s, want %d\ncollector:\n%s", name, n, want, tail(collector.out.String()))
+		}
+		<-tick.C
+	}
+}
+
+// dualRates reads the sampling rates of config/dual.yaml, so the tests
+// check the shipped configuration.
+func dualRates(t *testing.T) (sampling.Rates, *sampling.Config) {
+	r, err := confmap.NewResolver(confmap.ResolverSettings{
+		URIs:              []string{"file:" + filepath.Join(root, "config", "dual.yaml")},
+		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
+		DefaultScheme:     "env",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := r.Resolve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := conf.Sub("processors::sampling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sampling.NewFactory().CreateDefaultConfig().(*sampling.Config)
+	if err := sub.Unmarshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	rates, err := sampling.ParseRates(cfg.Rates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rates, cfg
+}
