@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func needCollector(t *testing.T) {
+func needCollector(t testing.TB) {
 	if _, err := os.Stat(collectorBin); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s missing: run make collector (make test does)", collectorBin)
@@ -61,7 +61,7 @@ func needCollector(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ type env struct {
 	otlp, grpc, health string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	e := &env{
 		dsn: testdb.PostgresDSN(t), uri: testdb.MongoURI(t),
 		table: testdb.Name("e2e"), database: testdb.Name("e2e"),
@@ -129,7 +129,7 @@ type process struct {
 	done chan struct{}
 }
 
-func start(t *testing.T, name string, env []string, args ...string) *process {
+func start(t testing.TB, name string, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -151,7 +151,7 @@ func (p *process) kill() {
 
 // stop asks the process to stop (SIGTERM: the collector drains its queues,
 // the service flushes its records) and waits.
-func (p *process) stop(t *testing.T) {
+func (p *process) stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -171,7 +171,7 @@ func tail(s string) string {
 }
 
 // waitHTTP waits until url answers 200, or the process exits.
-func waitHTTP(t *testing.T, p *process, url string) {
+func waitHTTP(t testing.TB, p *process, url string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -196,7 +196,7 @@ func waitHTTP(t *testing.T, p *process, url string) {
 	}
 }
 
-func startCollector(t *testing.T, e *env, config string) *process {
+func startCollector(t testing.TB, e *env, config string) *process {
 	t.Helper()
 	p := start(t, collectorBin, e.vars(), "--config", filepath.Join(root, "config", config))
 	waitHTTP(t, p, "http://"+e.health+"/")
