@@ -19,10 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/provider/envprovider"
-	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
-
+	"github.com/otelaudit/otelaudit/internal/testconfig"
 	"github.com/otelaudit/otelaudit/internal/testdb"
 	"github.com/otelaudit/otelaudit/processor/sampling"
 	"github.com/otelaudit/otelaudit/store"
@@ -253,24 +250,8 @@ func waitCount(t *testing.T, name string, s store.Store, want int64, collector *
 // dualRates reads the sampling rates of config/dual.yaml, so the tests
 // check the shipped configuration.
 func dualRates(t *testing.T) (sampling.Rates, *sampling.Config) {
-	r, err := confmap.NewResolver(confmap.ResolverSettings{
-		URIs:              []string{"file:" + filepath.Join(root, "config", "dual.yaml")},
-		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
-		DefaultScheme:     "env",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, err := r.Resolve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := conf.Sub("processors::sampling")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := sampling.NewFactory().CreateDefaultConfig().(*sampling.Config)
-	if err := sub.Unmarshal(cfg); err != nil {
+	if err := testconfig.Load(t, filepath.Join(root, "config", "dual.yaml"), "processors::sampling", cfg); err != nil {
 		t.Fatal(err)
 	}
 	rates, err := sampling.ParseRates(cfg.Rates)

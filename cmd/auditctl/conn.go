@@ -70,6 +70,23 @@ func (c *connFlags) backends(allowAll bool) ([]string, error) {
 	return out, nil
 }
 
+// with checks the backend flags, connects to the one backend selected
+// within --timeout, runs fn, and closes the connection.
+func (c *connFlags) with(ctx context.Context, fn func(ctx context.Context, backend string, s store.Store) error) error {
+	backends, err := c.backends(false)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	s, err := c.open(ctx, backends[0])
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(ctx, backends[0], s)
+}
+
 // open connects to one backend.
 func (c *connFlags) open(ctx context.Context, backend string) (store.Store, error) {
 	switch backend {

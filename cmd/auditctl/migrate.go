@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 )
 
@@ -25,25 +26,15 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return usagef("--partition must be day, month or none, not %q", c.partition)
 	}
-	backends, err := c.backends(false)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	s, err := c.open(ctx, backends[0])
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
-	switch backends[0] {
-	case "postgres":
-		fmt.Fprintf(stdout, "migrated %s.%s (partition by %s)\n", c.schema, c.table, c.partition)
-	default:
-		fmt.Fprintf(stdout, "migrated %s.%s (indexes)\n", c.database, c.collection)
-	}
-	return nil
+	return c.with(ctx, func(ctx context.Context, backend string, s store.Store) error {
+		if err := s.Migrate(ctx); err != nil {
+			return err
+		}
+		if backend == "postgres" {
+			fmt.Fprintf(stdout, "migrated %s.%s (partition by %s)\n", c.schema, c.table, c.partition)
+		} else {
+			fmt.Fprintf(stdout, "migrated %s.%s (indexes)\n", c.database, c.collection)
+		}
+		return nil
+	})
 }

@@ -69,18 +69,11 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return usagef("--output must be table, json or jsonl, not %q", output)
 	}
-	backends, err := c.backends(false)
-	if err != nil {
+	var recs []store.Record
+	err = c.with(ctx, func(ctx context.Context, _ string, s store.Store) error {
+		recs, err = s.Query(ctx, f)
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	s, err := c.open(ctx, backends[0])
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	recs, err := s.Query(ctx, f)
+	})
 	if err != nil {
 		return err
 	}

@@ -40,18 +40,12 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if output != "text" && output != "json" {
 		return usagef("--output must be text or json, not %q", output)
 	}
-	backends, err := c.backends(false)
-	if err != nil {
+	var r store.Record
+	err := c.with(ctx, func(ctx context.Context, _ string, s store.Store) error {
+		var err error
+		r, err = s.Get(ctx, id)
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	s, err := c.open(ctx, backends[0])
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	r, err := s.Get(ctx, id)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no record with id %s", id)
 	}

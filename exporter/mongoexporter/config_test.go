@@ -1,7 +1,6 @@
 package mongoexporter
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,37 +9,18 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/provider/envprovider"
-	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+
+	"github.com/otelaudit/otelaudit/internal/testconfig"
 )
 
 func loadConfig(t *testing.T, name string) (*Config, error) {
 	t.Helper()
-	r, err := confmap.NewResolver(confmap.ResolverSettings{
-		URIs:              []string{"file:" + filepath.Join("testdata", "config.yaml")},
-		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
-		DefaultScheme:     "env",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, err := r.Resolve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	id := component.NewID(Type)
 	if name != "" {
 		id = component.NewIDWithName(Type, name)
 	}
-	sub, err := conf.Sub(id.String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	if err := sub.Unmarshal(cfg); err != nil {
-		return nil, err
-	}
-	return cfg, confmap.Validate(cfg)
+	return cfg, testconfig.Load(t, filepath.Join("testdata", "config.yaml"), id.String(), cfg)
 }
 
 func TestDefaultConfig(t *testing.T) {

@@ -8,28 +8,18 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelaudit/otelaudit/internal/testconfig"
 )
 
 func loadConfig(t *testing.T, name string) (*Config, error) {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	id := component.NewID(Type)
 	if name != "" {
 		id = component.NewIDWithName(Type, name)
 	}
-	sub, err := cm.Sub(id.String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	if err := sub.Unmarshal(cfg); err != nil {
-		return nil, err
-	}
-	return cfg, confmap.Validate(cfg)
+	return cfg, testconfig.Load(t, filepath.Join("testdata", "config.yaml"), id.String(), cfg)
 }
 
 func TestDefaultConfig(t *testing.T) {
