@@ -68,6 +68,10 @@ func servers() (map[string]http.Handler, func()) {
 			"otelhttp":            otelhttp.NewHandler(app, "bench", otelhttp.WithTracerProvider(tp)),
 			"audithttp":           audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp)),
 			"audithttp-dedicated": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated)),
+			// What each feature costs: masking off; bodies off (headers only).
+			"audithttp-dedicated-nomask": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated), audithttp.WithMasking(false)),
+			"audithttp-dedicated-nobody": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated),
+				audithttp.WithRequestBody(false), audithttp.WithResponseBody(false)),
 		}, func() {
 			tp.Shutdown(context.Background())
 			lp.Shutdown(context.Background())
@@ -89,7 +93,7 @@ func (d *discardWriter) Flush()                      {}
 func BenchmarkHandler(b *testing.B) {
 	hs, shutdown := servers()
 	defer shutdown()
-	for _, name := range []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated"} {
+	for _, name := range []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-nomask", "audithttp-dedicated-nobody"} {
 		h := hs[name]
 		b.Run(name, func(b *testing.B) {
 			body := bytes.NewReader(benchJSON)

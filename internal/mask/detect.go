@@ -32,6 +32,10 @@ const (
 	DetectNone Detector = 1 << 31
 )
 
+// minDetectable is the length of the shortest secret a detector finds
+// ("Basic " and a 4-byte credential); shorter strings are not scanned.
+const minDetectable = 10
+
 // trigger marks the bytes at which a detector may start.
 var trigger = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
@@ -47,7 +51,7 @@ var trigger = func() (t [256]bool) {
 // masking every secret found.
 func (m *Masker) detect(e *editor, base int, s []byte, q quoting) {
 	d := m.detectors
-	if d == 0 {
+	if d == 0 || len(s) < minDetectable {
 		return
 	}
 	for i := 0; i < len(s); {
