@@ -5,12 +5,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
@@ -293,5 +295,24 @@ func TestUserAttributesNeverDuplicateKeys(t *testing.T) {
 	a := attrs(r)
 	if a["k"].AsString() != "second" || a[auditconv.Operation].AsString() != "overridden" {
 		t.Errorf("k=%q operation=%q", a["k"].AsString(), a[auditconv.Operation].AsString())
+	}
+}
+
+func TestNewMiddleware(t *testing.T) {
+	rec := newRecorder()
+	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(sdklog.NewSimpleProcessor(rec)))
+	defer lp.Shutdown(context.Background())
+	mw := audithttp.NewMiddleware("mw-op", audithttp.WithLoggerProvider(lp))
+	srv := httptest.NewServer(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})))
+	defer srv.Close()
+	resp, _ := mustDo(t, srv.Client(), mustReq("GET", srv.URL+"/tea", nil))
+	if resp.StatusCode != http.StatusTeapot {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	a := attrs(rec.wait(t, 1)[0])
+	if a[auditconv.Operation].AsString() != "mw-op" || a[auditconv.HTTPResponseStatusCode].AsInt64() != 418 {
+		t.Errorf("middleware record: %v %v", a[auditconv.Operation], a[auditconv.HTTPResponseStatusCode])
 	}
 }
