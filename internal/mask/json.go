@@ -3,6 +3,7 @@ package mask
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -27,7 +28,6 @@ func (m *Masker) JSON(b []byte) ([]byte, int) {
 func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 	e := editor{src: b, scratch: make([]byte, 0, 96)}
 	var keyBuf [64]byte
-	var keys keyCache
 	depth := 0
 
 	// The walk jumps from string to string: a string followed by ':' is a
@@ -56,8 +56,8 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 				}
 				i++
 			default:
-				end := scanBare(b, i)
-				if !validBare(b[i:end]) {
+				end, valid := scanBareValid(b, i)
+				if !valid {
 					malformed = true
 				} else if m.detectors&DetectCreditCard != 0 && end-i >= 13 {
 					if cardEnd, card := scanCard(b[:end], i); card && cardEnd == end {
@@ -85,7 +85,7 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 		if escaped {
 			hit = sensitive(m, unescapeJSON(keyBuf[:0], inner))
 		} else {
-			hit = keys.sensitive(m, inner)
+			hit = m.verdicts.sensitive(m, inner)
 		}
 		i = j + 1
 		if !hit {
@@ -319,24 +319,74 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 	return append(dst, '"')
 }
 
-// keyCache remembers the verdict on recent keys of one document: arrays of
-// objects repeat the same keys, and comparing raw bytes is cheaper than
-// normalising and matching again. It is direct-mapped on length and the
-// last byte, so a lookup is one comparison.
-type keyCache struct {
-	keys [32][]byte
-	hit  [32]bool
+// verdictCache remembers SensitiveKey's verdict on raw keys, across
+// documents: the keys of an API repeat from request to request, and a
+// lookup (a hash and one comparison) is cheaper than normalising and
+// matching. It is direct-mapped and lock-free; a collision just recomputes.
+type verdictCache struct {
+	slots [1024]atomic.Pointer[verdict]
 }
 
-func (c *keyCache) sensitive(m *Masker, key []byte) bool {
-	if len(key) == 0 {
-		return false
-	}
-	slot := (len(key)*7 + int(key[len(key)-1])) & 31
-	if k := c.keys[slot]; k != nil && string(k) == string(key) {
-		return c.hit[slot]
-	}
-	v := sensitive(m, key)
-	c.keys[slot], c.hit[slot] = key, v
-	return v
+type verdict struct {
+	key string
+	hit bool
 }
+
+func (c *verdictCache) sensitive(m *Masker, key []byte) bool {
+	var h uint32
+	if n := len(key); n > 0 {
+		// Length and three bytes: O(1), and enough to spread an API's keys.
+		h = (uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24) * 0x9E3779B1
+	}
+	slot := &c.slots[h>>22] // the top 10 bits
+	if v := slot.Load(); v != nil && v.key == string(key) {
+		return v.hit
+	}
+	hit := sensitive(m, key)
+	if len(key) <= 64 {
+		slot.Store(&verdict{key: string(key), hit: hit})
+	}
+	return hit
+}
+
+// scanBareValid scans the bare token at b[i] like scanBare and reports
+// whether it is a JSON number or literal.
+func scanBareValid(b []byte, i int) (int, bool) {
+	valid := true
+	j := i
+	switch b[i] {
+	case 't', 'f', 'n':
+		end := scanBare(b, i)
+		tok := string(b[i:end])
+		return end, tok == "true" || tok == "false" || tok == "null"
+	}
+	for ; j < len(b); j++ {
+		c := b[j]
+		if bareClass[c] == 0 {
+			break
+		}
+		if bareClass[c] == 2 {
+			valid = false
+		}
+	}
+	if j == i {
+		j++
+		valid = false
+	}
+	return j, valid
+}
+
+// bareClass: 0 ends a bare token, 1 is a number character, 2 any other
+// character of a bare token.
+var bareClass = func() (t [256]byte) {
+	for c := range t {
+		t[c] = 2
+	}
+	for _, c := range " \t\n\r,:{}[]\"" {
+		t[c] = 0
+	}
+	for _, c := range "0123456789+-.eE" {
+		t[c] = 1
+	}
+	return t
+}()

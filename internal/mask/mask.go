@@ -111,6 +111,7 @@ type Masker struct {
 	replacement string
 	maxDepth    int
 	maxSize     int
+	verdicts    *verdictCache
 }
 
 // New returns a Masker for cfg. Terms are normalised like keys; a term that
@@ -122,6 +123,7 @@ func New(cfg Config) (*Masker, error) {
 		maxSize:     cfg.MaxSize,
 		mode:        cfg.Mode,
 		detectors:   cfg.Detectors,
+		verdicts:    new(verdictCache),
 	}
 	if m.replacement == "" {
 		m.replacement = DefaultReplacement
@@ -201,7 +203,7 @@ func Default() *Masker {
 func (m *Masker) Replacement() string { return m.replacement }
 
 // SensitiveKey reports whether a value held under key must be masked.
-func (m *Masker) SensitiveKey(key string) bool { return sensitive(m, key) }
+func (m *Masker) SensitiveKey(key string) bool { return m.verdicts.sensitive(m, bytesOf(key)) }
 
 func sensitive[T string | []byte](m *Masker, key T) bool {
 	var buf [64]byte
