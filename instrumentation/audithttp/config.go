@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/log/global"
 
 	"github.com/otelaudit/otelaudit/internal/mask"
 )
@@ -73,7 +72,7 @@ func newConfig(opts []Option) *config {
 		o.apply(c)
 	}
 	if c.provider == nil {
-		c.provider = global.GetLoggerProvider()
+		c.provider = otel.GetLoggerProvider()
 	}
 	c.logger = c.provider.Logger(ScopeName, log.WithInstrumentationVersion(Version))
 	if c.masking {

@@ -98,7 +98,7 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 			break
 		}
 		var vend int
-		value := b[i:]
+		var value []byte
 		switch b[i] {
 		case '"':
 			vend, _, _ = scanString(b, i)
@@ -199,19 +199,6 @@ func scanBare(b []byte, i int) int {
 		j++
 	}
 	return j
-}
-
-func validBare(tok []byte) bool {
-	switch string(tok) {
-	case "true", "false", "null":
-		return true
-	}
-	for _, c := range tok {
-		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
-			return false
-		}
-	}
-	return true
 }
 
 // skipComposite returns the index just past the object or array starting at

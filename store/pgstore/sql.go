@@ -96,8 +96,6 @@ JOIN pg_class p ON p.oid = i.inhparent
 JOIN pg_namespace n ON n.oid = p.relnamespace
 WHERE p.relname = $1 AND n.nspname = $2`
 
-	sqlTableExists = `SELECT to_regclass($1) IS NOT NULL`
-
 	// The staging table lives for the connection; ON COMMIT DELETE ROWS
 	// empties it after each write.
 	sqlCreateStage = `CREATE TEMP TABLE IF NOT EXISTS %[2]s_stage_v1 (LIKE %[1]s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`

@@ -396,7 +396,7 @@ func testHostile(t *testing.T, s store.Store) {
 	if got.Path != h[0].Path || got.UserID != h[0].UserID || got.Query != h[0].Query {
 		t.Errorf("SQL/query-looking text changed: %q %q %q", got.Path, got.UserID, got.Query)
 	}
-	if !strings.HasPrefix(got.RequestBody, "text with NUL ") || strings.Contains(got.RequestBody, "inside") == false {
+	if !strings.HasPrefix(got.RequestBody, "text with NUL ") || !strings.Contains(got.RequestBody, "inside") {
 		t.Errorf("NUL body: %q", got.RequestBody)
 	}
 	if got.Attributes["a.b.c"] != "dotted" || got.Attributes["$where"] != "sleep(1)" {
