@@ -11,7 +11,7 @@ COLLECTOR := _build/otelcol-audit
 # The collector is rebuilt when a component or the build config changes.
 COLLECTOR_SRC := builder-config.yaml go.mod go.sum $(shell find auditconv internal processor exporter store -name '*.go' -not -name '*_test.go')
 
-.PHONY: test services services-down vet demo bench bench-http bench-redaction fuzz collector
+.PHONY: test services services-down vet demo bench bench-http bench-redaction fuzz collector lint
 
 ## test: start the services, build the collector, vet, run every test (end-to-end included)
 test: services vet collector
@@ -41,6 +41,11 @@ $(OCB):
 $(COLLECTOR): $(OCB) $(COLLECTOR_SRC)
 	$(OCB) --config builder-config.yaml
 	@touch $@
+
+## lint: staticcheck (installed into ./bin on first use)
+lint:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	$(BIN)/staticcheck ./...
 
 ## demo: services, collector, example service and traffic; prints the stored records
 demo: services collector
