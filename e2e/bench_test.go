@@ -12,45 +12,32 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
 	"github.com/otelaudit/otelaudit/auditconv"
-	"github.com/otelaudit/otelaudit/store/storetest"
+	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testlogs"
 )
 
 // benchRequest returns an OTLP/HTTP request body of n audit records as
-// audithttp emits them (masking at the source off), POSTs, so that the
-// shipped sampling keeps them all (rate 1).
+// audithttp emits them with masking at the source off: POSTs, so that the
+// shipped sampling keeps them all (rate 1), with ~1.7 KB JSON bodies and
+// five headers each.
 func benchRequest(first, n int) []byte {
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("service.name", "bench")
-	sl := rl.ScopeLogs().AppendEmpty()
 	body := `{"user":{"id":"u-1","password":"pw"},"items":[` + strings.Repeat(`{"sku":"SKU-00001","name":"Item","qty":1,"price":9.99},`, 30) + `{}]}`
-	now := time.Now().UTC()
-	for i := first; i < first+n; i++ {
-		ts := now.Add(time.Duration(i) * time.Microsecond)
-		lr := sl.LogRecords().AppendEmpty()
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
-		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(ts))
-		lr.SetEventName(auditconv.EventHTTPServer)
+	ld := testlogs.Audit(first, n, func(_ int, lr plog.LogRecord) {
 		a := lr.Attributes()
-		a.PutStr(auditconv.RecordID, storetest.NewID(ts))
-		a.PutStr(auditconv.HTTPRequestMethod, "POST")
-		a.PutStr(auditconv.URLPath, "/api/orders")
 		a.PutStr(auditconv.URLQuery, "token=abc&page=1")
-		a.PutInt(auditconv.HTTPResponseStatusCode, 201)
 		a.PutDouble(auditconv.HTTPServerRequestDuration, 0.004)
-		for _, h := range []string{"accept", "user-agent", "authorization", "x-request-id", "content-type"} {
-			a.PutEmptySlice("http.request.header." + h).AppendEmpty().SetStr("value-" + h)
+		for _, h := range []string{"accept", "user-agent", "authorization", "x-request-id"} {
+			a.PutEmptySlice(auditconv.RequestHeaderKey(h)).AppendEmpty().SetStr("value-" + h)
 		}
 		a.PutStr(auditconv.HTTPRequestBodyContent, body)
 		a.PutStr(auditconv.HTTPResponseBodyContent, body)
 		a.PutInt(auditconv.HTTPRequestBodySize, int64(len(body)))
 		a.PutInt(auditconv.HTTPResponseBodySize, int64(len(body)))
-	}
+	})
 	b, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
 	if err != nil {
 		panic(err)
@@ -96,48 +83,21 @@ func BenchmarkCollectorToPostgres(b *testing.B) {
 			b.Fatalf("OTLP/HTTP status %d", resp.StatusCode)
 		}
 	}
+	tick := time.NewTicker(20 * time.Millisecond)
 	for countRows() < total {
-		time.Sleep(20 * time.Millisecond)
+		<-tick.C
 	}
+	tick.Stop()
 	pipeline := time.Since(start)
 	b.StopTimer()
 	rss := peakRSS(p.cmd.Process.Pid)
 
-	// Raw COPY of the same rows into a plain table with the same columns.
-	plain := e.table + "_raw"
-	if _, err := conn.Exec(context.Background(), fmt.Sprintf("CREATE TABLE %s (LIKE %s INCLUDING ALL)", plain, e.table)); err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "DROP TABLE "+plain)
-	rows, err := conn.Query(context.Background(), "SELECT * FROM "+e.table)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var data [][]any
-	var cols []string
-	for _, f := range rows.FieldDescriptions() {
-		cols = append(cols, f.Name)
-	}
-	for rows.Next() {
-		v, err := rows.Values()
-		if err != nil {
-			b.Fatal(err)
-		}
-		data = append(data, v)
-	}
-	rows.Close()
-	rawStart := time.Now()
-	for i := 0; i < len(data); i += per {
-		if _, err := conn.CopyFrom(context.Background(), pgx.Identifier{plain}, cols, pgx.CopyFromRows(data[i:min(i+per, len(data))])); err != nil {
-			b.Fatal(err)
-		}
-	}
-	raw := time.Since(rawStart)
 	p.stop(b)
+	raw := testdb.RawCopyRate(b, e.dsn, e.table, per)
 
 	b.ReportMetric(total/pipeline.Seconds(), "collector-records/s")
-	b.ReportMetric(float64(len(data))/raw.Seconds(), "raw-copy-rows/s")
-	b.ReportMetric(raw.Seconds()/pipeline.Seconds()*float64(total)/float64(len(data)), "collector/raw")
+	b.ReportMetric(raw, "raw-copy-rows/s")
+	b.ReportMetric(total/pipeline.Seconds()/raw, "collector/raw")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
 }
 

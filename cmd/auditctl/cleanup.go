@@ -57,7 +57,11 @@ func cleanupOne(ctx context.Context, c *connFlags, backend string, cutoff time.T
 		return err
 	}
 	defer s.Close()
-	fmt.Fprintf(stdout, "%s: records older than %s (cutoff)%s\n", backend, cutoff.Format(time.RFC3339), map[bool]string{true: ", dry run", false: ""}[dryRun])
+	mode := ""
+	if dryRun {
+		mode = ", dry run"
+	}
+	fmt.Fprintf(stdout, "%s: records older than %s (cutoff)%s\n", backend, cutoff.Format(time.RFC3339), mode)
 	start := time.Now()
 	res, err := s.Cleanup(ctx, cutoff, store.CleanupOptions{
 		BatchSize: batch,

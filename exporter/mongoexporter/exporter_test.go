@@ -11,37 +11,22 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testlogs"
 	"github.com/otelaudit/otelaudit/internal/testproxy"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
-	"github.com/otelaudit/otelaudit/store/storetest"
 )
 
+// auditLogs adds keys MongoDB-compatible servers refuse to the standard
+// audit records.
 func auditLogs(first, n int) plog.Logs {
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("service.name", "orders")
-	sl := rl.ScopeLogs().AppendEmpty()
-	base := time.Now().UTC().Add(-time.Hour)
-	for i := first; i < first+n; i++ {
-		ts := base.Add(time.Duration(i) * time.Millisecond)
-		lr := sl.LogRecords().AppendEmpty()
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
-		lr.SetEventName(auditconv.EventHTTPServer)
-		a := lr.Attributes()
-		a.PutStr(auditconv.RecordID, storetest.NewID(ts))
-		a.PutStr(auditconv.HTTPRequestMethod, "GET")
-		a.PutStr(auditconv.URLPath, fmt.Sprintf("/api/items/%d", i))
-		a.PutInt(auditconv.HTTPResponseStatusCode, 200)
-		a.PutEmptySlice("http.request.header.x.dotted").AppendEmpty().SetStr("d")
-		a.PutStr("$weird.key", "kept")
-	}
-	return ld
+	return testlogs.Audit(first, n, func(_ int, lr plog.LogRecord) {
+		lr.Attributes().PutEmptySlice("http.request.header.x.dotted").AppendEmpty().SetStr("d")
+		lr.Attributes().PutStr("$weird.key", "kept")
+	})
 }
 
 type harness struct {
@@ -118,7 +103,7 @@ func TestExportEndToEnd(t *testing.T) {
 	if n := h.count(t); n != 120 {
 		t.Fatalf("%d documents, want 120", n)
 	}
-	recs, err := h.store.Query(context.Background(), store.Filter{PathPrefix: "/api/items/119"})
+	recs, err := h.store.Query(context.Background(), store.Filter{PathPrefix: "/api/orders/119"})
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("query: %v, %d", err, len(recs))
 	}

@@ -1,12 +1,10 @@
 package postgresexporter
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 
@@ -15,12 +13,8 @@ import (
 
 func loadConfig(t *testing.T, name string) (*Config, error) {
 	t.Helper()
-	id := component.NewID(Type)
-	if name != "" {
-		id = component.NewIDWithName(Type, name)
-	}
-	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	return cfg, testconfig.Load(t, filepath.Join("testdata", "config.yaml"), id.String(), cfg)
+	cfg, err := testconfig.Component(t, NewFactory(), name)
+	return cfg.(*Config), err
 }
 
 func TestDefaultConfig(t *testing.T) {

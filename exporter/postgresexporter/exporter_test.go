@@ -2,7 +2,6 @@ package postgresexporter
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,43 +11,14 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testlogs"
 	"github.com/otelaudit/otelaudit/internal/testproxy"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 	"github.com/otelaudit/otelaudit/store/storetest"
 )
-
-// auditLogs returns n audit records as audithttp emits them, starting at
-// record number first.
-func auditLogs(first, n int) plog.Logs {
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("service.name", "orders")
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName("github.com/otelaudit/otelaudit/instrumentation/audithttp")
-	base := time.Now().UTC().Add(-time.Hour)
-	for i := first; i < first+n; i++ {
-		ts := base.Add(time.Duration(i) * time.Millisecond)
-		lr := sl.LogRecords().AppendEmpty()
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
-		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(ts))
-		lr.SetEventName(auditconv.EventHTTPServer)
-		lr.SetSeverityNumber(plog.SeverityNumberInfo)
-		a := lr.Attributes()
-		a.PutStr(auditconv.RecordID, storetest.NewID(ts))
-		a.PutStr(auditconv.HTTPRequestMethod, "POST")
-		a.PutStr(auditconv.URLPath, fmt.Sprintf("/api/orders/%d", i))
-		a.PutInt(auditconv.HTTPResponseStatusCode, 201)
-		a.PutStr(auditconv.HTTPRequestBodyContent, `{"item":"book","qty":1}`)
-		a.PutEmptySlice("http.request.header.content-type").AppendEmpty().SetStr("application/json")
-	}
-	return ld
-}
 
 type harness struct {
 	exp   exporter.Logs
@@ -124,7 +94,7 @@ func TestExportEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for b := 0; b < 5; b++ {
-		if err := h.exp.ConsumeLogs(context.Background(), auditLogs(b*100, 100)); err != nil {
+		if err := h.exp.ConsumeLogs(context.Background(), testlogs.Audit(b*100, 100, nil)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,14 +129,14 @@ func TestOutageLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for b := 0; b < 3; b++ {
-		if err := h.exp.ConsumeLogs(context.Background(), auditLogs(b*50, 50)); err != nil {
+		if err := h.exp.ConsumeLogs(context.Background(), testlogs.Audit(b*50, 50, nil)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h.waitFor(t, 150)
 	proxy.Down()
 	for b := 3; b < 8; b++ {
-		if err := h.exp.ConsumeLogs(context.Background(), auditLogs(b*50, 50)); err != nil {
+		if err := h.exp.ConsumeLogs(context.Background(), testlogs.Audit(b*50, 50, nil)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -194,7 +164,7 @@ func TestStartWhileUnreachableThenDeliver(t *testing.T) {
 		t.Fatalf("an unreachable database must not fail the start: %v", err)
 	}
 	defer h.exp.Shutdown(context.Background())
-	if err := h.exp.ConsumeLogs(context.Background(), auditLogs(0, 10)); err != nil {
+	if err := h.exp.ConsumeLogs(context.Background(), testlogs.Audit(0, 10, nil)); err != nil {
 		t.Fatal(err)
 	}
 	proxy.Up()
@@ -237,7 +207,8 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 }
 
 // BenchmarkExport measures the exporter end to end: pdata in, rows
-// committed (the push function, without the queue's batching delay).
+// committed (the push function, without the queue's batching delay); the
+// baseline is a raw pgx CopyFrom of the very rows it stored.
 func BenchmarkExport(b *testing.B) {
 	dsn := testdb.PostgresDSN(b)
 	table := testdb.Name("expbench")
@@ -252,11 +223,16 @@ func BenchmarkExport(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		ld := auditLogs(i*1000, 1000)
+		ld := testlogs.Audit(i*1000, 1000, nil)
 		b.StartTimer()
 		if err := e.Push(context.Background(), ld); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "records/s")
+	rate := float64(b.N*1000) / b.Elapsed().Seconds()
+	b.StopTimer()
+	raw := testdb.RawCopyRate(b, dsn, table, 1000)
+	b.ReportMetric(rate, "records/s")
+	b.ReportMetric(raw, "raw-copy-rows/s")
+	b.ReportMetric(rate/raw, "exporter/raw")
 }

@@ -8,13 +8,13 @@ import (
 )
 
 // clientAddress returns the address of the client: the peer, or, when the
-// peer is a trusted proxy, the nearest untrusted address in Forwarded or
+// peer is a trusted proxy (peerIsProxy, from peerTrusted), the nearest untrusted address in Forwarded or
 // X-Forwarded-For, walking from the right so a client cannot choose what is
 // recorded by sending its own header. Entries that are not addresses end the
 // walk; the last trusted hop is used then.
-func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+func clientAddress(r *http.Request, trusted []netip.Prefix, peerIsProxy bool) string {
 	peer := hostOnly(r.RemoteAddr)
-	if !peerTrusted(r, trusted) {
+	if !peerIsProxy {
 		return peer
 	}
 	hops := forwardedFor(r.Header.Values("Forwarded"))

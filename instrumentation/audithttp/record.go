@@ -55,14 +55,15 @@ func (ex *exchange) finish(pv any) {
 		*ap = attrs[:0]
 		attrPool.Put(ap)
 	}()
+	viaProxy := peerTrusted(r, cfg.trustedProxies)
 	attrs = append(attrs,
 		attribute.String(auditconv.RecordID, ex.id),
 		attribute.String(auditconv.HTTPRequestMethod, r.Method),
-		attribute.String(auditconv.URLScheme, ex.scheme()),
+		attribute.String(auditconv.URLScheme, ex.scheme(viaProxy)),
 		attribute.String(auditconv.URLPath, r.URL.Path),
 		attribute.Int(auditconv.HTTPResponseStatusCode, status),
 		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
-		attribute.String(auditconv.ClientAddress, clientAddress(r, cfg.trustedProxies)),
+		attribute.String(auditconv.ClientAddress, clientAddress(r, cfg.trustedProxies, viaProxy)),
 	)
 	if ex.operation != "" {
 		attrs = append(attrs, attribute.String(auditconv.Operation, ex.operation))
@@ -203,13 +204,16 @@ func (ex *exchange) sessionID() string {
 	return "hmac:" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func (ex *exchange) scheme() string {
+// scheme returns https for TLS, X-Forwarded-Proto when the peer is a
+// trusted proxy, http otherwise.
+func (ex *exchange) scheme(viaProxy bool) string {
 	if ex.req.TLS != nil {
 		return "https"
 	}
-	if p := ex.req.Header.Get("X-Forwarded-Proto"); (p == "https" || p == "http") &&
-		peerTrusted(ex.req, ex.cfg.trustedProxies) {
-		return p
+	if viaProxy {
+		if p := ex.req.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			return p
+		}
 	}
 	return "http"
 }

@@ -199,9 +199,6 @@ func Default() *Masker {
 	return m
 }
 
-// Replacement returns the string that replaces masked values.
-func (m *Masker) Replacement() string { return m.replacement }
-
 // SensitiveKey reports whether a value held under key must be masked.
 func (m *Masker) SensitiveKey(key string) bool { return m.verdicts.sensitive(m, bytesOf(key)) }
 

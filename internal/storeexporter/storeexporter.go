@@ -68,13 +68,6 @@ func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
 	return nil
 }
 
-// Store returns the connected store, or nil.
-func (e *Exporter) Store() store.Store {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.store
-}
-
 func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -121,7 +114,7 @@ func (e *Exporter) retentionLoop() {
 	t := time.NewTicker(min(time.Hour, max(time.Minute, e.set.Retention/24)))
 	defer t.Stop()
 	for {
-		e.RunRetention()
+		e.runRetention()
 		select {
 		case <-e.stop:
 			return
@@ -130,8 +123,8 @@ func (e *Exporter) retentionLoop() {
 	}
 }
 
-// RunRetention removes records older than the retention, now.
-func (e *Exporter) RunRetention() {
+// runRetention removes records older than the retention, now.
+func (e *Exporter) runRetention() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	go func() {

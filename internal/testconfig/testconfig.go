@@ -6,8 +6,10 @@ package testconfig
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
@@ -45,4 +47,23 @@ func Load(t testing.TB, path, key string, cfg any) error {
 		return err
 	}
 	return confmap.Validate(cfg)
+}
+
+// Factory is what Component needs of a collector component factory.
+type Factory interface {
+	Type() component.Type
+	CreateDefaultConfig() component.Config
+}
+
+// Component loads the section of the component named name ("" for the
+// unnamed one) from the package's testdata/config.yaml into the factory's
+// default config, and validates it.
+func Component(t testing.TB, f Factory, name string) (component.Config, error) {
+	t.Helper()
+	id := component.NewID(f.Type())
+	if name != "" {
+		id = component.NewIDWithName(f.Type(), name)
+	}
+	cfg := f.CreateDefaultConfig()
+	return cfg, Load(t, filepath.Join("testdata", "config.yaml"), id.String(), cfg)
 }

@@ -97,3 +97,48 @@ func DropTable(t testing.TB, dsn, schema, table string) {
 		}
 	})
 }
+
+// RawCopyRate is the baseline of the write benchmarks: it reads every row of
+// table, then times a raw pgx CopyFrom of those very rows, batch rows at a
+// time, into a plain table with the same columns, and returns rows/s.
+func RawCopyRate(tb testing.TB, dsn, table string, batch int) float64 {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	plain := table + "_raw"
+	if _, err := conn.Exec(ctx, "CREATE TABLE "+plain+" (LIKE "+table+" INCLUDING ALL)"); err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DROP TABLE "+plain)
+	rows, err := conn.Query(ctx, "SELECT * FROM "+table)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cols []string
+	for _, f := range rows.FieldDescriptions() {
+		cols = append(cols, f.Name)
+	}
+	var data [][]any
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		data = append(data, v)
+	}
+	rows.Close()
+	if len(data) == 0 {
+		tb.Fatalf("RawCopyRate: %s is empty", table)
+	}
+	start := time.Now()
+	for i := 0; i < len(data); i += batch {
+		if _, err := conn.CopyFrom(ctx, pgx.Identifier{plain}, cols, pgx.CopyFromRows(data[i:min(i+batch, len(data))])); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return float64(len(data)) / time.Since(start).Seconds()
+}

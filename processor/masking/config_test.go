@@ -1,11 +1,9 @@
 package masking
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 
@@ -16,12 +14,8 @@ import (
 // env providers), then unmarshals and validates the named processor.
 func loadConfig(t *testing.T, name string) (*Config, error) {
 	t.Helper()
-	id := component.NewID(Type)
-	if name != "" {
-		id = component.NewIDWithName(Type, name)
-	}
-	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	return cfg, testconfig.Load(t, filepath.Join("testdata", "config.yaml"), id.String(), cfg)
+	cfg, err := testconfig.Component(t, NewFactory(), name)
+	return cfg.(*Config), err
 }
 
 func TestDefaultConfig(t *testing.T) {

@@ -58,19 +58,45 @@ func decodeKey(k string) string {
 	return b.String()
 }
 
-// encodeValue returns v with every map key encoded, recursively.
+// encodeValue returns v with every map key encoded, recursively; v itself
+// when no key needs it (nearly always), so clean records are not copied.
 func encodeValue(v any) any {
+	if !needsEncoding(v) {
+		return v
+	}
+	return encodeAll(v)
+}
+
+func needsEncoding(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if encodeKey(k) != k || needsEncoding(val) {
+				return true
+			}
+		}
+	case []any:
+		for _, val := range x {
+			if needsEncoding(val) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func encodeAll(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, val := range x {
-			out[encodeKey(k)] = encodeValue(val)
+			out[encodeKey(k)] = encodeAll(val)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, val := range x {
-			out[i] = encodeValue(val)
+			out[i] = encodeAll(val)
 		}
 		return out
 	}
