@@ -66,6 +66,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzJSON -fuzztime 60s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime 30s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz FuzzText -fuzztime 60s ./internal/mask/
+	$(GO) test -run '^$$' -fuzz FuzzBodyInPlace -fuzztime 60s ./internal/mask/
 
 ## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp
 bench-http:

@@ -39,7 +39,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ex := &exchange{cfg: cfg, operation: h.operation, start: time.Now(), id: newRecordID()}
+	start := time.Now()
+	ex := &exchange{cfg: cfg, operation: h.operation, start: start, id: newRecordID(start)}
 	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	ex.req = r
 	ex.startRequestBody()

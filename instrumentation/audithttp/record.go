@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -155,8 +154,13 @@ func (ex *exchange) finish(pv any) {
 	rec.SetSeverityText(text)
 	rec.AddAttributes(attrs...)
 	// The request's context carries the trace; its cancellation (a client
-	// that went away) must not cancel the record.
-	cfg.logger.Emit(context.WithoutCancel(r.Context()), rec)
+	// that went away) must not cancel the record. It is canceled only after
+	// ServeHTTP returns, so a live one stays live while Emit runs.
+	ctx := r.Context()
+	if ctx.Err() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	cfg.logger.Emit(ctx, rec)
 }
 
 // dedupUserAttrs keeps every key once, so that the record never carries
@@ -237,11 +241,12 @@ func (ex *exchange) bodyAttrs(attrs []attribute.KeyValue, c *capture, contentTyp
 	}
 	b := c.buf
 	if ex.cfg.masker != nil {
-		b, _ = ex.cfg.masker.Body(contentType, b)
+		// The capture is done and the buffer is ours: mask it where it is.
+		b, _ = ex.cfg.masker.BodyInPlace(contentType, b)
 	}
 	if utf8.Valid(b) {
 		// b is never written again: the capture is done and masking
-		// returns either it or a fresh slice.
+		// returns it or a slice of its own.
 		attrs = append(attrs, attribute.String(contentKey, unsafe.String(unsafe.SliceData(b), len(b))))
 	} else {
 		attrs = append(attrs, attribute.ByteSlice(contentKey, b))
@@ -250,14 +255,6 @@ func (ex *exchange) bodyAttrs(attrs []attribute.KeyValue, c *capture, contentTyp
 		attrs = append(attrs, attribute.Bool(truncKey, true))
 	}
 	return attrs
-}
-
-func newRecordID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		id, _ = uuid.NewRandom()
-	}
-	return id.String()
 }
 
 // splitHost splits a Host header into host and port (0 when absent).
@@ -270,6 +267,9 @@ func splitHost(hostport string) (string, int) {
 		}
 	} else if i := strings.LastIndexByte(host, ':'); i >= 0 && strings.IndexByte(host[:i], ':') < 0 {
 		host, port = hostport[:i], hostport[i+1:]
+	}
+	if port == "" {
+		return host, 0
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 {

@@ -76,3 +76,47 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// inPlaceMaskers are the masking modes BodyInPlace is checked under: the
+// replacement is shorter, as long as, or longer than typical values.
+var inPlaceMaskers = []*Masker{
+	Default(),
+	mustNew(Config{Mode: ModeHash, HMACKey: []byte("k")}),
+	mustNew(Config{Mode: ModePartial, Replacement: "x"}),
+}
+
+var inPlaceTypes = []string{"application/json", "application/x-www-form-urlencoded", "text/plain", "application/xml"}
+
+func mustNew(cfg Config) *Masker {
+	m, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// checkInPlace asserts that masking in place gives what masking a copy
+// gives, and that Body leaves its input alone.
+func checkInPlace(t *testing.T, in []byte) {
+	t.Helper()
+	for _, m := range inPlaceMaskers {
+		for _, ct := range inPlaceTypes {
+			orig := bytes.Clone(in)
+			want, wantN := m.Body(ct, in)
+			if !bytes.Equal(in, orig) {
+				t.Fatalf("Body(%s) changed its input", ct)
+			}
+			got, gotN := m.BodyInPlace(ct, bytes.Clone(in))
+			if !bytes.Equal(got, want) || gotN != wantN {
+				t.Fatalf("%s mode %d: in place differs\nin:       %q\ncopy:     %q (%d)\nin place: %q (%d)", ct, m.mode, in, want, wantN, got, gotN)
+			}
+		}
+	}
+}
+
+func FuzzBodyInPlace(f *testing.F) {
+	for _, s := range append(jsonSeeds, "password=abc&x=AKIAABCDEFGHIJKLMNOP", "<token>t</token> Bearer abc.def-1") {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkInPlace)
+}

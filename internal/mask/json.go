@@ -16,17 +16,19 @@ import (
 // the end of the input is masked to the end. Input that is not JSON at all
 // is also run through the Text patterns. Values nested deeper than the
 // configured maximum depth are redacted whole.
-func (m *Masker) JSON(b []byte) ([]byte, int) {
-	out, n, malformed := m.json(b)
+func (m *Masker) JSON(b []byte) ([]byte, int) { return m.json(b, false) }
+
+func (m *Masker) json(b []byte, inPlace bool) ([]byte, int) {
+	out, n, malformed := m.walkJSON(b, inPlace)
 	if malformed {
-		out2, n2 := m.Text(out)
+		out2, n2 := m.text(out, inPlace || n > 0) // a copy made by the walk is ours to write
 		return out2, n + n2
 	}
 	return out, n
 }
 
-func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
-	e := editor{src: b, scratch: make([]byte, 0, 96)}
+func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malformed bool) {
+	e := editor{src: b, inPlace: inPlace}
 	var keyBuf [64]byte
 	depth := 0
 
@@ -35,37 +37,38 @@ func (m *Masker) json(b []byte) (out []byte, count int, malformed bool) {
 	// strings only brackets (for the depth limit) and bare tokens (card
 	// numbers, and input that is not JSON) are looked at.
 	for i := 0; i < len(b); {
-		if b[i] != '"' {
-			switch c := b[i]; c {
-			case ' ', '\t', '\n', '\r', ',', ':':
-				i++
-			case '{', '[':
-				if depth >= m.maxDepth {
-					end := skipComposite(b, i)
-					e.mask(m, i, end, b[i:end], false, jsonValue)
-					i = end
-					continue
-				}
-				depth++
-				i++
-			case '}', ']':
-				if depth == 0 {
-					malformed = true
-				} else {
-					depth--
-				}
-				i++
-			default:
-				end, valid := scanBareValid(b, i)
-				if !valid {
-					malformed = true
-				} else if m.detectors&DetectCreditCard != 0 && end-i >= 13 {
-					if cardEnd, card := scanCard(b[:end], i); card && cardEnd == end {
-						e.mask(m, i, end, b[i:end], true, jsonValue)
-					}
-				}
+		switch gapClass[b[i]] {
+		case gapSkip:
+			i++
+			continue
+		case gapOpen:
+			if depth >= m.maxDepth {
+				end := skipComposite(b, i)
+				e.mask(m, i, end, b[i:end], false, jsonValue)
 				i = end
+				continue
 			}
+			depth++
+			i++
+			continue
+		case gapClose:
+			if depth == 0 {
+				malformed = true
+			} else {
+				depth--
+			}
+			i++
+			continue
+		case gapBare:
+			end, valid := scanBareValid(b, i)
+			if !valid {
+				malformed = true
+			} else if m.detectors&DetectCreditCard != 0 && end-i >= 13 {
+				if cardEnd, card := scanCard(b[:end], i); card && cardEnd == end {
+					e.mask(m, i, end, b[i:end], true, jsonValue)
+				}
+			}
+			i = end
 			continue
 		}
 
@@ -133,7 +136,7 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 	content := b[i+1 : contentEnd]
 	if escaped && len(content) > 1 && (content[0] == '{' || content[0] == '[') {
 		decoded := unescapeJSON(nil, content)
-		if masked, n := m.JSON(decoded); n > 0 {
+		if masked, n := m.json(decoded, true); n > 0 {
 			lit := appendJSONString(nil, masked)
 			if !closed {
 				lit = lit[:len(lit)-1]
@@ -145,6 +148,26 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 	}
 	m.detect(e, i+1, content, jsonInside)
 }
+
+// Classes of the bytes between strings, so that the walk dispatches on a
+// table rather than a chain of comparisons.
+const (
+	gapBare  = iota // starts a bare token
+	gapSkip         // white space, ',' and ':'
+	gapOpen         // '{' and '['
+	gapClose        // '}' and ']'
+	gapQuote        // starts a string
+)
+
+var gapClass = func() (t [256]uint8) {
+	for _, c := range " \t\n\r,:" {
+		t[c] = gapSkip
+	}
+	t['{'], t['['] = gapOpen, gapOpen
+	t['}'], t[']'] = gapClose, gapClose
+	t['"'] = gapQuote
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 

@@ -112,6 +112,7 @@ type Masker struct {
 	maxDepth    int
 	maxSize     int
 	verdicts    *verdictCache
+	fixed       [3][]byte // the replacement as each quoting writes it, when it does not depend on the value
 }
 
 // New returns a Masker for cfg. Terms are normalised like keys; a term that
@@ -187,6 +188,10 @@ func New(cfg Config) (*Masker, error) {
 	if len(m.substr) == 0 && len(m.exact) == 0 {
 		return nil, errors.New("mask: no sensitive keys: replace_default_keys needs at least one key of its own")
 	}
+	if m.mode != ModeHash {
+		quoted := appendJSONString(nil, m.replacement)
+		m.fixed = [3][]byte{raw: []byte(m.replacement), jsonValue: quoted, jsonInside: quoted[1 : len(quoted)-1]}
+	}
 	return m, nil
 }
 
@@ -253,7 +258,7 @@ func (m *Masker) Header(name string, values []string) ([]string, int) {
 			if out == nil {
 				out = append([]string(nil), values...)
 			}
-			out[i] = string(m.appendReplacement(nil, []byte(v), false))
+			out[i] = m.replaceString(v)
 			n++
 		}
 		if out == nil {
@@ -301,9 +306,18 @@ func (m *Masker) Value(key, value string) (string, int) {
 		if m.alreadyMasked(bytesOf(value)) {
 			return value, 0
 		}
-		return string(m.appendReplacement(nil, []byte(value), false)), 1
+		return m.replaceString(value), 1
 	}
 	return m.String(value)
+}
+
+// replaceString returns what a whole string value (not a card number)
+// becomes.
+func (m *Masker) replaceString(value string) string {
+	if m.mode != ModeHash {
+		return m.replacement
+	}
+	return string(m.appendReplacement(nil, bytesOf(value), false))
 }
 
 // alreadyMasked reports whether value is what masking produces: the
@@ -318,6 +332,9 @@ func (m *Masker) alreadyMasked(value []byte) bool {
 // Redact returns the replacement of a whole value (for values of sensitive
 // keys that are not strings).
 func (m *Masker) Redact(value []byte) string {
+	if m.mode != ModeHash {
+		return m.replacement
+	}
 	return string(m.appendReplacement(nil, value, false))
 }
 
@@ -326,20 +343,31 @@ func (m *Masker) Redact(value []byte) string {
 // multipart for multipart/form-data, the text patterns for everything else.
 // Past MaxSize the rest of the body is redacted whole.
 func (m *Masker) Body(contentType string, b []byte) ([]byte, int) {
+	return m.body(contentType, b, false)
+}
+
+// BodyInPlace is Body for a buffer the caller gives up: masking may write
+// into b instead of copying it, which saves an allocation the size of the
+// body. b must not be used afterwards except through the result.
+func (m *Masker) BodyInPlace(contentType string, b []byte) ([]byte, int) {
+	return m.body(contentType, b, true)
+}
+
+func (m *Masker) body(contentType string, b []byte, inPlace bool) ([]byte, int) {
 	if len(b) > m.maxSize {
-		out, n := m.Body(contentType, b[:m.maxSize])
+		out, n := m.body(contentType, b[:m.maxSize], inPlace)
 		out = append(out[:len(out):len(out)], m.replacement...)
 		return out, n + 1
 	}
 	switch mediaKind(contentType) {
 	case kindJSON:
-		return m.JSON(b)
+		return m.json(b, inPlace)
 	case kindForm:
-		return m.Form(b)
+		return m.pairs(b, inPlace)
 	case kindMultipart:
 		return m.Multipart(b, boundary(contentType))
 	default:
-		return m.Text(b)
+		return m.text(b, inPlace)
 	}
 }
 
@@ -374,12 +402,19 @@ func hasSuffixFold(s, suffix string) bool {
 
 // editor builds a masked copy of src lazily: nothing is allocated until the
 // first replacement. Replacements must come in increasing order.
+//
+// In place, the copy is written over src itself for as long as it stays
+// behind the input still to be read: the walkers read forward, and look
+// back at most one byte before the end of the last replacement, so every
+// write must end before that byte. A replacement that would reach it
+// moves the rest of the work to a fresh buffer.
 type editor struct {
 	src     []byte
 	out     []byte
 	last    int // src[:last] is already in out
 	count   int
-	scratch []byte
+	inPlace bool
+	scratch []byte // the replacement being built, made on first use
 }
 
 func (e *editor) replace(start, end int, with []byte) {
@@ -387,7 +422,16 @@ func (e *editor) replace(start, end int, with []byte) {
 		return // overlaps an earlier replacement, which already covers it
 	}
 	if e.out == nil {
-		e.out = make([]byte, 0, len(e.src)+16)
+		if e.inPlace {
+			e.out = e.src[:0]
+		} else {
+			e.out = make([]byte, 0, len(e.src)+16)
+		}
+	}
+	if e.inPlace && len(e.out)+start-e.last+len(with) >= end {
+		out := make([]byte, len(e.out), len(e.src)+16+len(with))
+		copy(out, e.out)
+		e.out, e.inPlace = out, false
 	}
 	e.out = append(e.out, e.src[e.last:start]...)
 	e.out = append(e.out, with...)
@@ -408,6 +452,13 @@ const (
 func (e *editor) mask(m *Masker, start, end int, value []byte, card bool, q quoting) {
 	if m.alreadyMasked(value) {
 		return // masked before (at the source, or by an earlier stage): not again, not counted
+	}
+	if m.fixed[q] != nil && (!card || m.mode != ModePartial) {
+		e.replace(start, end, m.fixed[q])
+		return
+	}
+	if e.scratch == nil {
+		e.scratch = make([]byte, 0, 96)
 	}
 	e.scratch = m.appendReplacement(e.scratch[:0], value, card)
 	with := e.scratch

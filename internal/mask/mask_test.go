@@ -206,3 +206,24 @@ func TestBodyDispatch(t *testing.T) {
 }
 
 func jsonValid(b []byte) bool { return json.Valid(b) }
+
+func TestBodyInPlace(t *testing.T) {
+	for _, in := range []string{
+		`{"password":"correct-horse-battery","a":1}`, // replacement shorter than the value
+		`{"pin":"1234","otp":"123456"}`,              // as long as the value
+		`{"pin":1,"cvv":12,"x":"y"}`,                 // longer: the rest moves to a copy
+		`{"a":"AKIAABCDEFGHIJKLMNOPAKIAABCDEFGHIJKLMNOP 4111111111111111"}`,
+		`{"a":"x","token":`, `{password: "x", "api_key": 7}`,
+		"password=hunter22&pin=1&token=abcdefghijklmnop",
+		"<secret>s</secret><token a='1'>t</token> Authorization: Bearer abc.def-123",
+		`{"j":"{\"secret\":\"v\",\"n\":[1,2]}"}`,
+	} {
+		checkInPlace(t, []byte(in))
+	}
+	// Masking in place really writes into the buffer it was given.
+	b := []byte(`{"password":"correct-horse-battery","a":1}`)
+	out, n := Default().BodyInPlace("application/json", b)
+	if n != 1 || &out[0] != &b[0] || string(out) != `{"password":"****","a":1}` {
+		t.Fatalf("got %q (%d), shared=%v", out, n, &out[0] == &b[0])
+	}
+}

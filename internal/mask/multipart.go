@@ -14,7 +14,7 @@ func (m *Masker) Multipart(b []byte, boundary string) ([]byte, int) {
 		return m.Text(b)
 	}
 	delim := []byte("--" + boundary)
-	e := editor{src: b, scratch: make([]byte, 0, 96)}
+	e := editor{src: b}
 	i := bytes.Index(b, delim)
 	for i >= 0 {
 		hdrStart := i + len(delim)

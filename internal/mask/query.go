@@ -5,7 +5,7 @@ package mask
 // keys, encoding). Keys are percent-decoded before matching, so "pass%77ord"
 // is "password".
 func (m *Masker) Query(raw string) (string, int) {
-	out, n := m.pairs(bytesOf(raw))
+	out, n := m.pairs(bytesOf(raw), false)
 	if n == 0 {
 		return raw, 0
 	}
@@ -13,10 +13,10 @@ func (m *Masker) Query(raw string) (string, int) {
 }
 
 // Form masks an application/x-www-form-urlencoded body like Query.
-func (m *Masker) Form(b []byte) ([]byte, int) { return m.pairs(b) }
+func (m *Masker) Form(b []byte) ([]byte, int) { return m.pairs(b, false) }
 
-func (m *Masker) pairs(b []byte) ([]byte, int) {
-	e := editor{src: b, scratch: make([]byte, 0, 96)}
+func (m *Masker) pairs(b []byte, inPlace bool) ([]byte, int) {
+	e := editor{src: b, inPlace: inPlace}
 	var buf [64]byte
 	for start := 0; start < len(b); {
 		end := start

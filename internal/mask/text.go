@@ -4,19 +4,23 @@ package mask
 // `key=value`, `key: value`, `"key":"value"` (any quotes) and the content of
 // `<key>value</key>`, for every sensitive key. It is also the backstop for
 // bodies that claim to be JSON but are not.
-func (m *Masker) Text(b []byte) ([]byte, int) {
-	out, n := m.textKeys(b)
+func (m *Masker) Text(b []byte) ([]byte, int) { return m.text(b, false) }
+
+func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
+	out, n := m.textKeys(b, inPlace)
 	if m.detectors == 0 {
 		return out, n
 	}
-	e := editor{src: out}
+	// out is b, or a copy of it made by textKeys: in place either way
+	// when b may be written.
+	e := editor{src: out, inPlace: inPlace || n > 0}
 	m.detect(&e, 0, out, raw)
 	out, n2 := e.result()
 	return out, n + n2
 }
 
-func (m *Masker) textKeys(b []byte) ([]byte, int) {
-	e := editor{src: b, scratch: make([]byte, 0, 96)}
+func (m *Masker) textKeys(b []byte, inPlace bool) ([]byte, int) {
+	e := editor{src: b, inPlace: inPlace}
 	for i := 0; i < len(b); {
 		if !isKeyByte(b[i]) {
 			i++
