@@ -29,7 +29,7 @@ func (m *Masker) pairs(b []byte, inPlace bool) ([]byte, int) {
 		}
 		switch {
 		case eq+1 >= end:
-		case sensitive(m, unescapeQuery(buf[:0], b[start:eq])):
+		case m.queryKeySensitive(buf[:0], b[start:eq]):
 			e.mask(m, eq+1, end, b[eq+1:end], false, raw)
 		default:
 			m.detect(&e, eq+1, b[eq+1:end], raw)
@@ -41,6 +41,18 @@ func (m *Masker) pairs(b []byte, inPlace bool) ([]byte, int) {
 
 // unescapeQuery appends the percent-decoded form of s to dst ('+' is a
 // space). Malformed escapes are kept as they are.
+// queryKeySensitive reports whether a raw query key is sensitive once
+// decoded; keys without escapes, nearly all of them, go through the
+// verdict cache.
+func (m *Masker) queryKeySensitive(buf, key []byte) bool {
+	for _, c := range key {
+		if c == '%' || c == '+' {
+			return sensitive(m, unescapeQuery(buf, key))
+		}
+	}
+	return m.verdicts.sensitive(m, key)
+}
+
 func unescapeQuery(dst, s []byte) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
