@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -307,104 +306,6 @@ func nullInt32(n int) any {
 		return nil
 	}
 	return int32(n)
-}
-
-// jsonColumn encodes v for a jsonb column, or nil for NULL. Strings are
-// fixed like text (jsonb refuses \u0000) and non-finite numbers become
-// strings (JSON has none).
-func jsonColumn(v any) (any, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case map[string]any:
-		if len(x) == 0 {
-			return nil, nil
-		}
-	case map[string][]string:
-		if len(x) == 0 {
-			return nil, nil
-		}
-	}
-	if needsSanitizing(v) {
-		v = sanitizeJSON(v)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// needsSanitizing reports whether v holds anything sanitizeJSON changes, so
-// that clean values (nearly all) are encoded without a copy.
-func needsSanitizing(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return sanitizeText(x) != x
-	case float64:
-		return math.IsNaN(x) || math.IsInf(x, 0)
-	case map[string]any:
-		for k, val := range x {
-			if sanitizeText(k) != k || needsSanitizing(val) {
-				return true
-			}
-		}
-	case []any:
-		for _, val := range x {
-			if needsSanitizing(val) {
-				return true
-			}
-		}
-	case map[string][]string:
-		for k, vals := range x {
-			if sanitizeText(k) != k {
-				return true
-			}
-			for _, s := range vals {
-				if sanitizeText(s) != s {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func sanitizeJSON(v any) any {
-	switch x := v.(type) {
-	case string:
-		return sanitizeText(x)
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Sprint(x)
-		}
-		return x
-	case []byte:
-		return x // encoding/json writes base64
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[sanitizeText(k)] = sanitizeJSON(val)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = sanitizeJSON(val)
-		}
-		return out
-	case map[string][]string:
-		out := make(map[string][]string, len(x))
-		for k, vals := range x {
-			cl := make([]string, len(vals))
-			for i, s := range vals {
-				cl[i] = sanitizeText(s)
-			}
-			out[sanitizeText(k)] = cl
-		}
-		return out
-	}
-	return v
 }
 
 // parseUUID parses the canonical text form of a UUID.

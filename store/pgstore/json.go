@@ -1,0 +1,135 @@
+package pgstore
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// jsonColumn encodes v for a jsonb column, or nil for NULL (v empty).
+func jsonColumn(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		if len(x) == 0 {
+			return nil, nil
+		}
+	case map[string][]string:
+		if len(x) == 0 {
+			return nil, nil
+		}
+	}
+	return appendJSON(make([]byte, 0, 256), v)
+}
+
+// appendJSON appends v as JSON, written directly for the types records are
+// made of (pcommon's AsRaw values and header maps), so that a row costs no
+// reflection. Strings are fixed like text (jsonb refuses \u0000, and bytes
+// that are not UTF-8), non-finite numbers become strings (JSON has none),
+// and map keys keep map order: jsonb orders them itself. Other types go
+// through encoding/json.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case string:
+		return appendJSONString(dst, x), nil
+	case bool:
+		return strconv.AppendBool(dst, x), nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return appendJSONString(dst, strconv.FormatFloat(x, 'g', -1, 64)), nil
+		}
+		return strconv.AppendFloat(dst, x, 'g', -1, 64), nil
+	case []byte:
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, x)
+		return append(dst, '"'), nil
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = appendJSON(dst, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	case map[string]any:
+		dst = append(dst, '{')
+		first := true
+		for k, e := range x {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(appendJSONString(dst, k), ':')
+			if dst, err = appendJSON(dst, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	case map[string][]string:
+		dst = append(dst, '{')
+		first := true
+		for k, vals := range x {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(appendJSONString(dst, k), ':', '[')
+			for i, s := range vals {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendJSONString(dst, s)
+			}
+			dst = append(dst, ']')
+		}
+		return append(dst, '}'), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}
+
+// appendJSONString appends s, made valid for text columns, as a JSON
+// string.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	s = sanitizeText(s)
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
