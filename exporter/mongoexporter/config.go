@@ -2,7 +2,6 @@ package mongoexporter
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -10,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 )
 
@@ -54,11 +54,8 @@ func (c *Config) Validate() error {
 	if err := c.storeConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Retention != 0 && c.Retention < time.Hour {
-		errs = append(errs, fmt.Errorf("retention: %s is shorter than an hour; 0 keeps records for ever", c.Retention))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, errors.New("timeout: must be > 0"))
+	if err := storeexporter.ValidateRetentionAndTimeout(c.Retention, c.Timeout); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

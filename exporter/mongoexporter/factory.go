@@ -7,13 +7,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
@@ -33,34 +30,21 @@ func NewFactory() exporter.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	q := exporterhelper.NewDefaultQueueConfig()
-	b := exporterhelper.NewDefaultBatchConfig()
-	b.MinSize = 500
-	b.MaxSize = 5000
-	b.FlushTimeout = 500 * time.Millisecond
-	q.Batch = configoptional.Some(b)
 	return &Config{
 		Database:      mongostore.DefaultDatabase,
 		Collection:    mongostore.DefaultCollection,
 		CreateIndexes: true,
 		WriteConcern:  mongostore.WriteConcernMajority,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 30 * time.Second},
-		QueueSettings: configoptional.Some(q),
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: storeexporter.DefaultTimeout},
+		QueueSettings: storeexporter.BatchedQueue(500, 5000), // documents in the thousands per InsertMany
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
 	}
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	e := newExporter(c, set)
-	return exporterhelper.NewLogs(ctx, set, cfg, e.Push,
-		exporterhelper.WithStart(e.Start),
-		exporterhelper.WithShutdown(e.Shutdown),
-		exporterhelper.WithTimeout(c.TimeoutConfig),
-		exporterhelper.WithQueue(c.QueueSettings),
-		exporterhelper.WithRetry(c.BackOffConfig),
-		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-	)
+	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set),
+		storeexporter.Helper{Timeout: c.TimeoutConfig, Queue: c.QueueSettings, Retry: c.BackOffConfig})
 }
 
 func newExporter(cfg *Config, set exporter.Settings) *storeexporter.Exporter {

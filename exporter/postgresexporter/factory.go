@@ -5,15 +5,13 @@ package postgresexporter
 
 import (
 	"context"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 )
 
@@ -27,18 +25,6 @@ func NewFactory() exporter.Factory {
 	return exporter.NewFactory(Type, createDefaultConfig, exporter.WithLogs(createLogs, stability))
 }
 
-// defaultQueue is exporterhelper's queue with batching on: rows are written
-// with COPY, which wants batches in the thousands.
-func defaultQueue() exporterhelper.QueueBatchConfig {
-	q := exporterhelper.NewDefaultQueueConfig()
-	b := exporterhelper.NewDefaultBatchConfig()
-	b.MinSize = 1000
-	b.MaxSize = 10000
-	b.FlushTimeout = 500 * time.Millisecond
-	q.Batch = configoptional.Some(b)
-	return q
-}
-
 func createDefaultConfig() component.Config {
 	return &Config{
 		Table:         pgstore.DefaultTable,
@@ -46,21 +32,14 @@ func createDefaultConfig() component.Config {
 		Partition:     pgstore.PartitionDay,
 		Premake:       pgstore.DefaultPremake,
 		CreateSchema:  true,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 30 * time.Second},
-		QueueSettings: configoptional.Some(defaultQueue()),
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: storeexporter.DefaultTimeout},
+		QueueSettings: storeexporter.BatchedQueue(1000, 10000), // COPY wants batches in the thousands
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
 	}
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	e := newExporter(c, set)
-	return exporterhelper.NewLogs(ctx, set, cfg, e.Push,
-		exporterhelper.WithStart(e.Start),
-		exporterhelper.WithShutdown(e.Shutdown),
-		exporterhelper.WithTimeout(c.TimeoutConfig),
-		exporterhelper.WithQueue(c.QueueSettings),
-		exporterhelper.WithRetry(c.BackOffConfig),
-		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-	)
+	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set),
+		storeexporter.Helper{Timeout: c.TimeoutConfig, Queue: c.QueueSettings, Retry: c.BackOffConfig})
 }

@@ -258,7 +258,7 @@ func (m *Masker) Header(name string, values []string) ([]string, int) {
 			if out == nil {
 				out = append([]string(nil), values...)
 			}
-			out[i] = m.replaceString(v)
+			out[i] = m.Redact(bytesOf(v))
 			n++
 		}
 		if out == nil {
@@ -306,18 +306,9 @@ func (m *Masker) Value(key, value string) (string, int) {
 		if m.alreadyMasked(bytesOf(value)) {
 			return value, 0
 		}
-		return m.replaceString(value), 1
+		return m.Redact(bytesOf(value)), 1
 	}
 	return m.String(value)
-}
-
-// replaceString returns what a whole string value (not a card number)
-// becomes.
-func (m *Masker) replaceString(value string) string {
-	if m.mode != ModeHash {
-		return m.replacement
-	}
-	return string(m.appendReplacement(nil, bytesOf(value), false))
 }
 
 // alreadyMasked reports whether value is what masking produces: the
@@ -329,8 +320,8 @@ func (m *Masker) alreadyMasked(value []byte) bool {
 	return len(value) == len("hmac:")+64 && string(value[:5]) == "hmac:"
 }
 
-// Redact returns the replacement of a whole value (for values of sensitive
-// keys that are not strings).
+// Redact returns what a whole value (not a card number) becomes: the
+// replacement, or its keyed hash.
 func (m *Masker) Redact(value []byte) string {
 	if m.mode != ModeHash {
 		return m.replacement
