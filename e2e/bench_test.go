@@ -84,7 +84,11 @@ func BenchmarkCollectorToPostgres(b *testing.B) {
 		}
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
-	for countRows() < total {
+	deadline := time.Now().Add(5 * time.Minute) // bounds a broken pipeline only
+	for n := countRows(); n < total; n = countRows() {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d rows after 5 minutes", n, total)
+		}
 		<-tick.C
 	}
 	tick.Stop()

@@ -3,13 +3,11 @@ package audithttp_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,21 +20,11 @@ import (
 
 	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
+	"github.com/otelaudit/otelaudit/internal/benchdata"
 )
 
-// benchJSON is a realistic ~2 KB JSON document with secrets in it.
-var benchJSON = func() []byte {
-	var b strings.Builder
-	b.WriteString(`{"user":{"id":"u-1029","email":"alice@example.com","password":"correct-horse","api_key":"ak_live_123"},"items":[`)
-	for i := 0; b.Len() < 1900; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"sku":"SKU-%05d","name":"Item number %d","qty":%d,"price":%d.99,"tags":["a","b"]}`, i, i, i%7+1, i*3)
-	}
-	b.WriteString(`],"token":"tok_abcdef","note":"ok"}`)
-	return []byte(b.String())
-}()
+// benchJSON is the request and the response body.
+var benchJSON = benchdata.JSON
 
 type discardSpans struct{}
 

@@ -2,24 +2,14 @@ package mask
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/otelaudit/otelaudit/internal/benchdata"
 )
 
-var benchDoc = func() []byte {
-	var b strings.Builder
-	b.WriteString(`{"user":{"id":"u-1029","email":"alice@example.com","password":"correct-horse","api_key":"ak_live_123"},"items":[`)
-	for i := 0; b.Len() < 1900; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"sku":"SKU-%05d","name":"Item number %d","qty":%d,"price":%d.99,"tags":["a","b"]}`, i, i, i%7+1, i*3)
-	}
-	b.WriteString(`],"token":"tok_abcdef","note":"ok"}`)
-	return []byte(b.String())
-}()
+var benchDoc = benchdata.JSON
 
 // BenchmarkJSON masks a 2 KB document with secrets; the baseline is one
 // validating pass of encoding/json over the same bytes (it masks nothing).
