@@ -96,15 +96,25 @@ func mustNew(cfg Config) *Masker {
 }
 
 // checkInPlace asserts that masking in place gives what masking a copy
-// gives, and that Body leaves its input alone.
+// gives, and that Body leaves its input alone and, when it masks, returns
+// a slice of its own.
 func checkInPlace(t *testing.T, in []byte) {
 	t.Helper()
 	for _, m := range inPlaceMaskers {
 		for _, ct := range inPlaceTypes {
-			orig := bytes.Clone(in)
-			want, wantN := m.Body(ct, in)
-			if !bytes.Equal(in, orig) {
+			src := bytes.Clone(in)
+			want, wantN := m.Body(ct, src)
+			if !bytes.Equal(src, in) {
 				t.Fatalf("Body(%s) changed its input", ct)
+			}
+			if wantN > 0 { // then the result shares nothing with the input
+				snapshot := bytes.Clone(want)
+				for i := range src {
+					src[i] = 'x'
+				}
+				if !bytes.Equal(want, snapshot) {
+					t.Fatalf("Body(%s) masked %q into a slice of its input", ct, in)
+				}
 			}
 			got, gotN := m.BodyInPlace(ct, bytes.Clone(in))
 			if !bytes.Equal(got, want) || gotN != wantN {

@@ -332,7 +332,8 @@ func (m *Masker) Redact(value []byte) string {
 // Body masks a captured body according to its media type: JSON for
 // application/json and */*+json, form for application/x-www-form-urlencoded,
 // multipart for multipart/form-data, the text patterns for everything else.
-// Past MaxSize the rest of the body is redacted whole.
+// Past MaxSize the rest of the body is redacted whole. When it masks
+// something, the result is a new slice that shares nothing with b.
 func (m *Masker) Body(contentType string, b []byte) ([]byte, int) {
 	return m.body(contentType, b, false)
 }

@@ -175,11 +175,12 @@ func (p *maskingProcessor) maskBody(v pcommon.Value, contentType string) int {
 		s := v.Str()
 		out, n := p.m.Body(contentType, unsafe.Slice(unsafe.StringData(s), len(s)))
 		if n > 0 {
-			v.SetStr(string(out))
+			// out is new and nothing else holds it: no second copy.
+			v.SetStr(unsafe.String(unsafe.SliceData(out), len(out)))
 		}
 		return n
 	case pcommon.ValueTypeBytes:
-		out, n := p.m.Body(contentType, v.Bytes().AsRaw())
+		out, n := p.m.BodyInPlace(contentType, v.Bytes().AsRaw()) // AsRaw is a copy
 		if n > 0 {
 			v.Bytes().FromRaw(out)
 		}
