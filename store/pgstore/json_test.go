@@ -58,3 +58,40 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkJSONColumn encodes the jsonb columns of a typical record (two
+// header maps, attributes, resource); the baseline is encoding/json on the
+// same values.
+func BenchmarkJSONColumn(b *testing.B) {
+	headers := map[string][]string{
+		"accept": {"application/json"}, "authorization": {"****"}, "content-type": {"application/json"},
+		"user-agent": {"Mozilla/5.0 (X11; Linux x86_64)"}, "x-request-id": {"4f1c2a9e-77c3-4b0e-9a51-0d7b2c6e8f10"},
+		"accept-encoding": {"gzip, deflate"}, "traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+	}
+	attrs := map[string]any{
+		"audit.masking.count": int64(2), "audit.sampling.rate": 0.25, "tenant": "acme",
+		"feature.flags": []any{"a", "b"}, "http.request.body.size": int64(2048), "retry": false,
+	}
+	resource := map[string]any{"service.name": "orders", "service.version": "1.4.2", "host.name": "pod-7f9c"}
+	values := []any{headers, headers, attrs, resource}
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, v := range values {
+				if _, err := json.Marshal(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("jsonColumn", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, v := range values {
+				if _, err := jsonColumn(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
