@@ -1,8 +1,9 @@
 // Package storeexporter is what the postgres and mongo exporters share:
 // connect lazily (an unreachable database delays records, it does not fail
 // the collector's start), convert pdata with logconv, write through a
-// store.Store, classify errors for exporterhelper's retries, and run
-// retention on a timer.
+// store.Store, classify errors for exporterhelper's retries, run retention
+// on a timer; and the exporterhelper wiring, queue defaults and checks of
+// the settings both have (factory.go).
 package storeexporter
 
 import (
