@@ -133,7 +133,11 @@ func parse(fs *flag.FlagSet, args []string) error {
 			return flag.ErrHelp
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	usage := fs.Usage
+	fs.Usage = func() {} // a mistake gets one line, not the whole help
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		return usageError{err.Error()}
 	}
 	return nil

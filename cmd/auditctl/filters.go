@@ -2,34 +2,71 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
+// Times a filter may name: the years 1 to 9999. Beyond them the stores
+// disagree (PostgreSQL refuses some with an SQL error) and RFC 3339 has no
+// form, so they are usage errors.
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// maxDays bounds "Nd" before any arithmetic, so that no day count
+// overflows on the way to the range check.
+const maxDays = 9999 * 366
+
+// durationSyntax matches what time.ParseDuration reads, so that a
+// well-formed duration it refuses is reported as out of range.
+var durationSyntax = regexp.MustCompile(`^(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // parseTime parses an absolute time (RFC 3339) or a duration back from now
-// ("1h", "90m", "7d").
+// ("1h", "90m", "7d"); a time outside the years 1 to 9999 is a usage error.
 func parseTime(flagName, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	outOfRange := usagef("%s: %q is out of range: the time must fall in the years 1 to 9999", flagName, s)
+	inRange := func(t time.Time) (time.Time, error) {
+		if t.Before(minTime) || !t.Before(maxTime) {
+			return time.Time{}, outOfRange
+		}
 		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return inRange(t)
 	}
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
+		return inRange(t)
 	}
-	if d, ok := strings.CutSuffix(s, "d"); ok {
+	if d, ok := strings.CutSuffix(s, "d"); ok && d != "" && strings.Trim(d, "0123456789") == "" {
 		n, err := strconv.Atoi(d)
-		if err == nil && n >= 0 {
-			return now.AddDate(0, 0, -n), nil
+		if err != nil || n > maxDays {
+			return time.Time{}, outOfRange
 		}
+		return inRange(now.AddDate(0, 0, -n))
 	}
 	d, err := time.ParseDuration(s)
+	if err != nil && durationSyntax.MatchString(s) {
+		return time.Time{}, outOfRange // too long for a time.Duration (about 292 years)
+	}
 	if err != nil || d < 0 {
 		return time.Time{}, usagef("%s: %q is neither a duration (1h, 30m, 7d) nor a time (RFC 3339)", flagName, s)
 	}
-	return now.Add(-d), nil
+	return inRange(now.Add(-d))
+}
+
+// isRecordID reports whether s is a record id: a UUID in its canonical
+// text form, the key of a record in every store.
+func isRecordID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
 }
 
 // parseStatus parses 500, 5xx or 400-499 into an inclusive range.

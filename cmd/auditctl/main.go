@@ -5,6 +5,7 @@
 //	auditctl query --since 1h --status 5xx --method POST
 //	auditctl show 0193a0c2-…
 //	auditctl cleanup --days 90 --dry-run
+//	auditctl --backend mongo query --since 1h
 //
 // Exit codes: 0 ok, 1 runtime error, 2 usage error.
 package main
@@ -17,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -54,11 +56,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	global, args, err := splitGlobal(args)
+	if errors.Is(err, flag.ErrHelp) {
+		mainUsage(stderr)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "auditctl: %v\nRun 'auditctl --help' for usage.\n", err)
+		return 2
+	}
+	if len(args) == 0 {
+		mainUsage(stderr)
+		return 2
+	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdout, stderr)
+		err := c.run(ctx, slices.Concat(global, args[1:]), stdout, stderr)
 		var ue usageError
 		switch {
 		case err == nil:
@@ -78,14 +93,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// splitGlobal takes the connection flags that come before the command name.
+// They are handed to the command ahead of its own arguments, so that the
+// same flag after the name wins.
+func splitGlobal(args []string) (global, rest []string, err error) {
+	fs := flag.NewFlagSet("auditctl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var c connFlags
+	c.register(fs, true)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("%v (only connection flags may come before the command)", err)
+	}
+	rest = fs.Args()
+	global = args[:len(args)-len(rest)]
+	if n := len(global); n > 0 && global[n-1] == "--" {
+		global = global[:n-1]
+	}
+	return global, rest, nil
+}
+
 func mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "auditctl — operate the otelaudit audit log in PostgreSQL or MongoDB")
-	fmt.Fprintln(w, "\nUsage: auditctl <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, "\nUsage: auditctl [connection flags] <command> [flags]\n\nCommands:")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, `
-Connection: --backend postgres|mongo, --dsn or $AUDIT_POSTGRES_DSN, --uri or $AUDIT_MONGO_URI, --timeout.
+Connection flags (before or after the command): --backend postgres|mongo, --dsn or $AUDIT_POSTGRES_DSN,
+--uri or $AUDIT_MONGO_URI, --table, --schema, --database, --collection, --timeout.
+Text output shows control characters in records escaped (\x1b, \r, \u202e); --raw prints them as stored.
 Run 'auditctl <command> --help' for the flags and examples of a command.
 Exit codes: 0 ok, 1 runtime error, 2 usage error.`)
 }

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/otelaudit/otelaudit/store"
 )
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c connFlags
+	var d display
 	var since, until, method, pathPrefix, status, user, trace, service, output, after string
 	var limit int
 	fs := newFlagSet("query", "query [flags]", `  auditctl query --since 1h
@@ -32,6 +34,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&limit, "limit", 100, fmt.Sprintf("at most this many records (1-%d)", store.MaxLimit))
 	fs.StringVar(&output, "output", "table", "table, json or jsonl")
 	fs.StringVar(&after, "after", "", "continue after this cursor (printed under a full table page)")
+	d.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,7 +62,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if after != "" {
 		ts, id, ok := strings.Cut(after, ",")
 		t, err := time.Parse(time.RFC3339Nano, ts)
-		if !ok || err != nil || id == "" {
+		if !ok || err != nil || !isRecordID(id) {
 			return usagef("--after: %q is not a cursor (RFC3339Nano,id)", after)
 		}
 		f.After = store.Cursor{Timestamp: t, ID: id}
@@ -97,7 +100,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tMETHOD\tSTATUS\tDURATION\tUSER\tPATH\tID")
 	for _, r := range recs {
-		user := r.UserID
+		user := d.s(r.UserID)
 		if user == "" {
 			user = "-"
 		}
@@ -105,18 +108,20 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if r.Query != "" {
 			path += "?" + r.Query
 		}
-		if len(path) > 80 {
-			path = path[:77] + "..."
+		path = d.s(path)
+		// Cut at a character, not inside one; --raw prints the whole path.
+		if !d.raw && utf8.RuneCountInString(path) > 80 {
+			path = string([]rune(path)[:77]) + "..."
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Timestamp.Local().Format("2006-01-02 15:04:05.000"),
-			r.Method, r.Status, formatDuration(r.DurationMS), user, path, r.ID)
+			d.s(r.Method), r.Status, formatDuration(r.DurationMS), user, path, d.s(r.ID))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if len(recs) == f.EffectiveLimit() {
 		last := recs[len(recs)-1]
-		fmt.Fprintf(stderr, "more records may follow: add --after %s,%s\n", last.Timestamp.Format(time.RFC3339Nano), last.ID)
+		fmt.Fprintf(stderr, "more records may follow: add --after %s,%s\n", last.Timestamp.Format(time.RFC3339Nano), escapeTerminal(last.ID))
 	}
 	fmt.Fprintf(stderr, "%d record(s)\n", len(recs))
 	return nil

@@ -17,11 +17,13 @@ import (
 
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c connFlags
+	var d display
 	var output string
 	fs := newFlagSet("show", "show ID [flags]", `  auditctl show 0193a0c2-7f4e-7c21-9a3b-5f0e2d1c4b6a
   auditctl show 0193a0c2-7f4e-7c21-9a3b-5f0e2d1c4b6a --backend mongo --output json`, stderr)
 	c.register(fs, false)
 	fs.StringVar(&output, "output", "text", "text or json")
+	d.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +42,10 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if output != "text" && output != "json" {
 		return usagef("--output must be text or json, not %q", output)
 	}
+	// Checked here, not by each store, so that both answer alike.
+	if !isRecordID(id) {
+		return usagef("not a record id: %q (a record id is a UUID, as in the ID column of auditctl query)", id)
+	}
 	var r store.Record
 	err := c.with(ctx, func(ctx context.Context, _ string, s store.Store) error {
 		var err error
@@ -57,15 +63,16 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		enc.SetIndent("", "  ")
 		return enc.Encode(jsonRecord(r))
 	}
-	printRecord(stdout, r)
+	printRecord(stdout, r, d)
 	return nil
 }
 
 // printRecord writes r for a person: the exchange, then headers and bodies.
-func printRecord(w io.Writer, r store.Record) {
+// Every string of the record goes through d.
+func printRecord(w io.Writer, r store.Record, d display) {
 	field := func(name, value string) {
 		if value != "" {
-			fmt.Fprintf(w, "%-16s %s\n", name+":", value)
+			fmt.Fprintf(w, "%-16s %s\n", name+":", d.s(value))
 		}
 	}
 	field("id", r.ID)
@@ -90,23 +97,21 @@ func printRecord(w io.Writer, r store.Record) {
 	field("trace", r.TraceID)
 	field("span", r.SpanID)
 	field("error", r.ErrorType)
-	printHeaders(w, "Request headers", r.RequestHeaders)
-	printBody(w, "Request body", r.RequestBody, r.RequestBodyBinary, r.RequestBodySize, r.RequestBodyTruncated)
-	printHeaders(w, "Response headers", r.ResponseHeaders)
-	printBody(w, "Response body", r.ResponseBody, r.ResponseBodyBinary, r.ResponseBodySize, r.ResponseBodyTruncated)
+	printHeaders(w, "Request headers", r.RequestHeaders, d)
+	printBody(w, "Request body", r.RequestBody, r.RequestBodyBinary, r.RequestBodySize, r.RequestBodyTruncated, d)
+	printHeaders(w, "Response headers", r.ResponseHeaders, d)
+	printBody(w, "Response body", r.ResponseBody, r.ResponseBodyBinary, r.ResponseBodySize, r.ResponseBodyTruncated, d)
 	if len(r.Attributes) > 0 {
 		fmt.Fprintln(w, "\nAttributes:")
-		b, _ := json.MarshalIndent(r.Attributes, "  ", "  ")
-		fmt.Fprintf(w, "  %s\n", b)
+		printJSON(w, r.Attributes, d)
 	}
 	if r.Body != nil {
 		fmt.Fprintln(w, "\nLog body:")
-		b, _ := json.MarshalIndent(r.Body, "  ", "  ")
-		fmt.Fprintf(w, "  %s\n", b)
+		printJSON(w, r.Body, d)
 	}
 }
 
-func printHeaders(w io.Writer, title string, h map[string][]string) {
+func printHeaders(w io.Writer, title string, h map[string][]string, d display) {
 	if len(h) == 0 {
 		return
 	}
@@ -118,12 +123,12 @@ func printHeaders(w io.Writer, title string, h map[string][]string) {
 	sort.Strings(names)
 	for _, k := range names {
 		for _, v := range h[k] {
-			fmt.Fprintf(w, "  %s: %s\n", k, v)
+			fmt.Fprintf(w, "  %s: %s\n", d.s(k), d.s(v))
 		}
 	}
 }
 
-func printBody(w io.Writer, title, text string, bin []byte, size int64, truncated bool) {
+func printBody(w io.Writer, title, text string, bin []byte, size int64, truncated bool, d display) {
 	if text == "" && len(bin) == 0 {
 		if size > 0 {
 			fmt.Fprintf(w, "\n%s: %d bytes, not captured\n", title, size)
@@ -140,6 +145,7 @@ func printBody(w io.Writer, title, text string, bin []byte, size int64, truncate
 		if len(dump) > 512 {
 			dump = dump[:512]
 		}
+		// hex.Dump shows only printable ASCII; it needs no escaping.
 		for _, l := range strings.Split(strings.TrimRight(hex.Dump(dump), "\n"), "\n") {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
@@ -150,8 +156,40 @@ func printBody(w io.Writer, title, text string, bin []byte, size int64, truncate
 	}
 	fmt.Fprintf(w, "\n%s (%s):\n", title, note)
 	var pretty bytes.Buffer
-	if json.Indent(&pretty, []byte(text), "  ", "  ") == nil {
-		text = pretty.String()
+	if json.Indent(&pretty, []byte(text), "", "  ") == nil {
+		// The line breaks are ours: a JSON string holds no raw newline.
+		printLines(w, pretty.String(), "", d)
+		return
 	}
-	fmt.Fprintf(w, "  %s\n", text)
+	// A text body keeps its lines, each break shown as \n, so that no
+	// line of the body can pass for a line of auditctl's own.
+	printLines(w, text, `\n`, d)
+}
+
+// printJSON writes v as indented JSON, two spaces in.
+func printJSON(w io.Writer, v any, d display) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(w, "  (cannot print: %v)\n", err)
+		return
+	}
+	printLines(w, strings.TrimSuffix(b.String(), "\n"), "", d)
+}
+
+// printLines writes the lines of s, two spaces in; unless --raw, each is
+// escaped and ends in mark where s had a line break.
+func printLines(w io.Writer, s, mark string, d display) {
+	if d.raw {
+		mark = ""
+	}
+	for l := range strings.Lines(s) {
+		if body, ok := strings.CutSuffix(l, "\n"); ok {
+			fmt.Fprintf(w, "  %s%s\n", d.s(body), mark)
+		} else {
+			fmt.Fprintf(w, "  %s\n", d.s(l))
+		}
+	}
 }
