@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -70,7 +72,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "Usage: auditctl <command>"},
+		{nil, "Usage: auditctl [connection flags] <command>"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"query", "--status", "4x"}, `unknown status "4x"`},
 		{[]string{"query", "--status", "600"}, `unknown status "600"`},
@@ -86,11 +88,26 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"show"}, "missing the record id"},
 		{[]string{"migrate", "--partition", "week"}, `--partition must be day, month or none, not "week"`},
 		{[]string{"query", "--backend", "all"}, `--backend must be postgres or mongo, not "all"`},
+		// Times beyond the years 1-9999 are refused before any store sees them.
+		{[]string{"query", "--since", "99999999d"}, `--since: "99999999d" is out of range: the time must fall in the years 1 to 9999`},
+		{[]string{"query", "--since", "800000d"}, `--since: "800000d" is out of range`},
+		{[]string{"query", "--until", "99999999999999999999999d"}, `--until: "99999999999999999999999d" is out of range`},
+		{[]string{"query", "--since", "9999999999h"}, `--since: "9999999999h" is out of range`},
+		{[]string{"query", "--since", "0000-06-01T00:00:00Z"}, `--since: "0000-06-01T00:00:00Z" is out of range`},
+		{[]string{"query", "--limit", "99999999999999999999"}, `invalid value "99999999999999999999" for flag -limit: value out of range`},
+		{[]string{"query", "--after", "2026-01-01T00:00:00Z,nope"}, `--after: "2026-01-01T00:00:00Z,nope" is not a cursor`},
+		{[]string{"show", "not-a-uuid"}, `not a record id: "not-a-uuid"`},
+		{[]string{"--output", "json", "query"}, "flag provided but not defined: -output (only connection flags may come before the command)"},
 	}
 	for _, c := range cases {
 		r := auditctl(t, env, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("auditctl %v: exit %d, stderr %q; want exit 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
+		// A mistake in a command's flags gets its one-line error and a
+		// pointer to --help, not the whole help.
+		if len(c.args) > 0 && c.args[0] != "frobnicate" && (strings.Count(r.stderr, "\n") > 2 || strings.Contains(r.stderr, "Flags:")) {
+			t.Errorf("auditctl %v: more than the error:\n%s", c.args, r.stderr)
 		}
 	}
 	for _, cmd := range []string{"migrate", "query", "show", "cleanup"} {
@@ -98,6 +115,33 @@ func TestUsageErrors(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stderr, "Examples:") || !strings.Contains(r.stderr, "-backend") {
 			t.Errorf("%s --help: exit %d, %q", cmd, r.code, r.stderr)
 		}
+	}
+}
+
+// TestConnectionFlagsBeforeTheCommand: connection flags count before the
+// command name as after it, and after it they win.
+func TestConnectionFlagsBeforeTheCommand(t *testing.T) {
+	env := []string{"AUDIT_POSTGRES_DSN=postgres://x@127.0.0.1:1/x", "AUDIT_MONGO_URI="}
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--backend", "mongo", "query"}, 2, "--uri (or $AUDIT_MONGO_URI) is required"},
+		{[]string{"--backend=mongo", "show", "0193a0c2-7f4e-7c21-9a3b-5f0e2d1c4b6a"}, 2, "--uri (or $AUDIT_MONGO_URI) is required"},
+		{[]string{"--backend", "mongo", "query", "--backend", "oracle"}, 2, `--backend must be postgres or mongo, not "oracle"`},
+		{[]string{"--backend", "all", "cleanup", "--days", "3"}, 2, "--uri (or $AUDIT_MONGO_URI) is required"},
+		{[]string{"--dsn", "postgres://postgres@127.0.0.1:1/postgres", "--timeout", "2s", "query"}, 1, "connect to 127.0.0.1:1"},
+		{[]string{"--backend", "mongo"}, 2, "Usage: auditctl [connection flags] <command> [flags]"},
+	}
+	for _, c := range cases {
+		r := auditctl(t, env, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("auditctl %v: exit %d, stderr %q; want exit %d and %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+	}
+	if r := auditctl(t, env, "--backend", "mongo", "--help"); r.code != 0 || !strings.Contains(r.stderr, "Connection flags (before or after the command)") {
+		t.Errorf("--help after a connection flag: exit %d, %q", r.code, r.stderr)
 	}
 }
 
@@ -115,9 +159,10 @@ func TestUnreachableDatabaseFailsWithinTheTimeout(t *testing.T) {
 
 // seeded is a store with records the query tests know.
 type seeded struct {
-	env  []string
-	args []string // connection flags
-	recs []store.Record
+	env   []string
+	args  []string // connection flags
+	recs  []store.Record
+	write func(t *testing.T, recs ...store.Record)
 }
 
 func seedPostgres(t *testing.T) seeded {
@@ -132,7 +177,7 @@ func seedPostgres(t *testing.T) seeded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	return seed(t, s, nil, []string{"--table", table}, []string{"AUDIT_POSTGRES_DSN=" + dsn})
 }
 
@@ -162,7 +207,13 @@ func seed(t *testing.T, s store.Store, _ []store.Record, args, env []string) see
 	if err := s.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
-	return seeded{env: env, args: args, recs: recs}
+	write := func(t *testing.T, recs ...store.Record) {
+		t.Helper()
+		if err := s.Write(context.Background(), recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return seeded{env: env, args: args, recs: recs, write: write}
 }
 
 func (s seeded) query(t *testing.T, args ...string) []string {
@@ -270,16 +321,156 @@ func testShowBinary(t *testing.T, s seeded) {
 	}
 }
 
+// testFlagsBeforeCommand: the store's connection flags given before the
+// command select the same store as after it.
+func testFlagsBeforeCommand(t *testing.T, s seeded) {
+	args := append(append([]string{}, s.args...), "query", "--output", "jsonl", "--limit", "1000")
+	r := auditctl(t, s.env, args...)
+	if r.code != 0 || strings.Count(r.stdout, "\n") != len(s.recs) {
+		t.Errorf("auditctl %v: exit %d, %d lines, want %d\n%s", args, r.code, strings.Count(r.stdout, "\n"), len(s.recs), r.stderr)
+	}
+	args = append(append([]string{}, s.args...), "show", s.recs[3].ID)
+	if r := auditctl(t, s.env, args...); r.code != 0 || !strings.Contains(r.stdout, s.recs[3].Path) {
+		t.Errorf("auditctl %v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+	}
+}
+
+// testMalformedID: a malformed id is the same usage error on every store,
+// and an id in capitals finds its record on every store.
+func testMalformedID(t *testing.T, s seeded) {
+	for _, id := range []string{"nope", s.recs[2].ID + "0", strings.ReplaceAll(s.recs[2].ID, "-", ""), "'; DROP TABLE x; --"} {
+		r := auditctl(t, s.env, append([]string{"show", id}, s.args...)...)
+		want := fmt.Sprintf("auditctl show: not a record id: %q", id)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("show %q: exit %d, %q; want exit 2 and %q", id, r.code, r.stderr, want)
+		}
+	}
+	r := auditctl(t, s.env, append([]string{"show", strings.ToUpper(s.recs[2].ID)}, s.args...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, s.recs[2].ID) {
+		t.Errorf("show of the id in capitals: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// unsafeForTerminal returns what in out a terminal would act on rather
+// than print: control characters other than the line breaks of the output,
+// bidi controls, line separators and invalid UTF-8.
+func unsafeForTerminal(out string) []string {
+	var bad []string
+	if !utf8.ValidString(out) {
+		bad = append(bad, "invalid UTF-8")
+	}
+	for _, r := range out {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029') {
+			bad = append(bad, fmt.Sprintf("%U", r))
+		}
+	}
+	return bad
+}
+
+// testTerminalInjection stores a record whose client-supplied strings
+// carry terminal escapes (clear screen, window title, hidden text, a
+// carriage return over the row, bidi overrides) and checks that every
+// output of query and show prints them escaped, and --raw as stored.
+func testTerminalInjection(t *testing.T, s seeded) {
+	ts := time.Now().UTC().Truncate(time.Millisecond).Add(-30 * time.Minute)
+	h := storetest.NewRecord(ts, 1)
+	h.ServiceName = "hostile"
+	h.Path = "/x\x1b[2J\x1b[H\x1b]0;pwned\x07/y\rGET 200 forged"
+	h.Query = "q=\x1b[8mhidden"
+	h.UserID = "eve\x1b[8m\u202eadmin"
+	h.UserAgent = "curl\x1b]2;title\x1b\\"
+	h.RequestHeaders = map[string][]string{"x-evil\x1b[1m": {"v\x07\x1b[31mred\r\nx-forged: 1", "\u2066iso\u2069"}}
+	h.RequestBody = "line one\x1b[2K\rforged\nline two \u009b31m\x7f"
+	h.RequestBodySize = int64(len(h.RequestBody))
+	h.ResponseBody = "{\"msg\":\"\u202eevil\u0085\x7f\"}"
+	h.ResponseBodySize = int64(len(h.ResponseBody))
+	h.Attributes = map[string]any{"note": "bell\x07 del\x7f bidi\u202d"}
+	h.Body = "log \x1b[5m body"
+	s.write(t, h)
+
+	run := func(args ...string) result {
+		t.Helper()
+		r := auditctl(t, s.env, append(args, s.args...)...)
+		if r.code != 0 {
+			t.Fatalf("auditctl %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		return r
+	}
+	table := run("query", "--service", "hostile")
+	show := run("show", h.ID)
+	for name, r := range map[string]result{
+		"query":                table,
+		"show":                 show,
+		"query --output json":  run("query", "--service", "hostile", "--output", "json"),
+		"query --output jsonl": run("query", "--service", "hostile", "--output", "jsonl"),
+		"show --output json":   run("show", h.ID, "--output", "json"),
+	} {
+		if bad := unsafeForTerminal(r.stdout + r.stderr); len(bad) > 0 {
+			t.Errorf("%s prints %v raw:\n%s", name, bad, r.stdout)
+		}
+	}
+	for _, want := range []string{`/x\x1b[2J\x1b[H\x1b]0;pwned\x07/y\rGET 200 forged?q=\x1b[8mhidden`, `eve\x1b[8m\u202eadmin`} {
+		if !strings.Contains(table.stdout, want) {
+			t.Errorf("query output lacks %s:\n%s", want, table.stdout)
+		}
+	}
+	if lines := strings.Split(strings.TrimSpace(table.stdout), "\n"); len(lines) != 2 {
+		t.Errorf("query output has %d lines, want the header and one row:\n%s", len(lines), table.stdout)
+	}
+	for _, want := range []string{
+		`user:            eve\x1b[8m\u202eadmin`,
+		`user agent:      curl\x1b]2;title\x1b\`,
+		`  x-evil\x1b[1m: v\x07\x1b[31mred\r\nx-forged: 1`,
+		`  x-evil\x1b[1m: \u2066iso\u2069`,
+		"  line one\\x1b[2K\\rforged\\n\n  line two \\u009b31m\\x7f\n",
+		`"msg": "\u202eevil\u0085\x7f"`,
+		`"note": "bell\u0007 del\x7f bidi\u202d"`,
+		`"log \u001b[5m body"`,
+	} {
+		if !strings.Contains(show.stdout, want) {
+			t.Errorf("show output lacks %q:\n%s", want, show.stdout)
+		}
+	}
+	// JSON stays exact: the escapes decode to the stored strings.
+	var v struct {
+		Path   string              `json:"path"`
+		User   string              `json:"user_id"`
+		Header map[string][]string `json:"request_headers"`
+	}
+	if err := json.Unmarshal([]byte(run("show", h.ID, "--output", "json").stdout), &v); err != nil ||
+		v.Path != h.Path || v.User != h.UserID || v.Header["x-evil\x1b[1m"][1] != "\u2066iso\u2069" {
+		t.Errorf("show --output json decodes to %q %q %q (%v)", v.Path, v.User, v.Header, err)
+	}
+
+	// --raw prints the bytes as stored, for pipes.
+	rawTable := run("query", "--service", "hostile", "--raw")
+	rawShow := run("show", h.ID, "--raw")
+	if !strings.Contains(rawTable.stdout, h.Path+"?"+h.Query) || !strings.Contains(rawTable.stdout, h.UserID) {
+		t.Errorf("query --raw does not print the path and user as stored:\n%q", rawTable.stdout)
+	}
+	for _, want := range []string{h.UserID, h.UserAgent, "x-evil\x1b[1m: v\x07\x1b[31mred\r\nx-forged: 1", "line one\x1b[2K\rforged\n", "\u202eevil\u0085\x7f"} {
+		if !strings.Contains(rawShow.stdout, want) {
+			t.Errorf("show --raw lacks %q:\n%q", want, rawShow.stdout)
+		}
+	}
+}
+
 func TestPostgres(t *testing.T) {
 	s := seedPostgres(t)
 	t.Run("QueryFilters", func(t *testing.T) { testQueryFilters(t, s) })
 	t.Run("ShowBinary", func(t *testing.T) { testShowBinary(t, s) })
+	t.Run("FlagsBeforeCommand", func(t *testing.T) { testFlagsBeforeCommand(t, s) })
+	t.Run("MalformedID", func(t *testing.T) { testMalformedID(t, s) })
+	t.Run("TerminalInjection", func(t *testing.T) { testTerminalInjection(t, s) }) // adds a record: last
 }
 
 func TestMongo(t *testing.T) {
 	s := seedMongo(t)
 	t.Run("QueryFilters", func(t *testing.T) { testQueryFilters(t, s) })
 	t.Run("ShowBinary", func(t *testing.T) { testShowBinary(t, s) })
+	t.Run("FlagsBeforeCommand", func(t *testing.T) { testFlagsBeforeCommand(t, s) })
+	t.Run("MalformedID", func(t *testing.T) { testMalformedID(t, s) })
+	t.Run("TerminalInjection", func(t *testing.T) { testTerminalInjection(t, s) }) // adds a record: last
 	t.Run("Cleanup", func(t *testing.T) {
 		dry := auditctl(t, s.env, append([]string{"cleanup", "--days", "1", "--dry-run"}, s.args...)...)
 		if dry.code != 0 || !strings.Contains(dry.stdout, "would remove 0 record(s)") {

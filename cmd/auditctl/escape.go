@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -61,13 +64,36 @@ func needsEscape(r rune) bool {
 		unicode.Is(unicode.Bidi_Control, r) // U+061C, U+200E/F, U+202A-E, U+2066-9
 }
 
-// display renders the strings of records in text outputs: escaped for a
-// terminal, or as stored with --raw (for pipes). Every text renderer goes
-// through it; JSON outputs escape by themselves.
+// escapeJSON returns the JSON text b, written by encoding/json, with the
+// characters of needsEscape that it leaves raw (DEL, C1, bidi controls)
+// written as \uXXXX escapes: the same JSON value, safe on a terminal.
+// encoding/json escapes C0 inside strings, so a C0 byte in b is its own
+// indentation; outside strings JSON text is ASCII, so every other such
+// character is inside a string.
+func escapeJSON(b []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r >= 0x20 && r != utf8.RuneError && needsEscape(r) {
+			out = append(out, b[last:i]...)
+			out = fmt.Appendf(out, `\u%04x`, r)
+			last = i + n
+		}
+		i += n
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// display renders the strings of records: escaped for a terminal, or as
+// stored with --raw (for pipes). Every renderer goes through it.
 type display struct{ raw bool }
 
 func (d *display) register(fs *flag.FlagSet) {
-	fs.BoolVar(&d.raw, "raw", false, "print strings of records as stored, control characters included (text output; for pipes)")
+	fs.BoolVar(&d.raw, "raw", false, "print strings of records as stored, control characters included (for pipes)")
 }
 
 // s returns v ready to print.
@@ -76,4 +102,20 @@ func (d display) s(v string) string {
 		return v
 	}
 	return escapeTerminal(v)
+}
+
+// json writes v as JSON (indented by indent, if not empty) to w.
+func (d display) json(w io.Writer, v any, indent string) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := b.Bytes()
+	if !d.raw {
+		out = escapeJSON(out)
+	}
+	_, err := w.Write(out)
+	return err
 }

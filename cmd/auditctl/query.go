@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -82,16 +81,13 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch output {
 	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
 		if recs == nil {
 			recs = []store.Record{}
 		}
-		return enc.Encode(jsonRecords(recs))
+		return d.json(stdout, jsonRecords(recs), "  ")
 	case "jsonl":
-		enc := json.NewEncoder(stdout)
 		for _, r := range recs {
-			if err := enc.Encode(jsonRecord(r)); err != nil {
+			if err := d.json(stdout, jsonRecord(r), ""); err != nil {
 				return err
 			}
 		}

@@ -59,9 +59,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(jsonRecord(r))
+		return d.json(stdout, jsonRecord(r), "  ")
 	}
 	printRecord(stdout, r, d)
 	return nil
