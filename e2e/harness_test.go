@@ -92,6 +92,7 @@ type env struct {
 	table, database    string
 	queueDir           string
 	otlp, grpc, health string
+	metrics            string // port of the collector's own metrics
 }
 
 func newEnv(t testing.TB) *env {
@@ -101,6 +102,7 @@ func newEnv(t testing.TB) *env {
 		queueDir: t.TempDir(),
 		otlp:     freePort(t), grpc: freePort(t), health: freePort(t),
 	}
+	_, e.metrics, _ = net.SplitHostPort(freePort(t))
 	testdb.DropTable(t, e.dsn, "public", e.table)
 	t.Cleanup(func() {
 		if s, err := mongostore.Open(context.Background(), mongostore.Config{URI: e.uri, Database: e.database}); err == nil {
@@ -117,6 +119,7 @@ func (e *env) vars() []string {
 		"AUDIT_POSTGRES_TABLE=" + e.table, "AUDIT_MONGO_DATABASE=" + e.database,
 		"AUDIT_QUEUE_DIR=" + e.queueDir,
 		"AUDIT_OTLP_HTTP=" + e.otlp, "AUDIT_OTLP_GRPC=" + e.grpc, "AUDIT_HEALTH=" + e.health,
+		"AUDIT_METRICS=" + e.metrics,
 	}
 }
 
