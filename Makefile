@@ -55,7 +55,7 @@ demo: services collector
 bench:
 	$(GO) test -run '^$$' -bench Handler -benchmem ./instrumentation/audithttp/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/mask/
-	$(GO) test -run '^$$' -bench . -benchtime 2000x -benchmem ./processor/sampling/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x -benchmem ./processor/samplingprocessor/
 
 ## bench-redaction: the masking processor next to contrib's redactionprocessor (its own module)
 bench-redaction:

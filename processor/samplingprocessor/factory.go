@@ -1,8 +1,8 @@
-// Package sampling is the collector processor of type `sampling`: it keeps
+// Package samplingprocessor is the collector processor of type `sampling`: it keeps
 // a share of audit records chosen per HTTP method and status, keeps every
 // error, and decides deterministically so that a retried batch is sampled
 // the same way.
-package sampling
+package samplingprocessor
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sampling
+package samplingprocessor
 
 import (
 	"errors"
