@@ -10,9 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store"
@@ -35,16 +33,14 @@ func createDefaultConfig() component.Config {
 		Collection:    mongostore.DefaultCollection,
 		CreateIndexes: true,
 		WriteConcern:  mongostore.WriteConcernMajority,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: storeexporter.DefaultTimeout},
-		QueueSettings: storeexporter.BatchedQueue(500, 5000), // documents in the thousands per InsertMany
-		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		// Documents in the thousands per InsertMany.
+		ExporterSettings: storeexporter.DefaultExporterSettings(500, 5000),
 	}
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set),
-		storeexporter.Helper{Timeout: c.TimeoutConfig, Queue: c.QueueSettings, Retry: c.BackOffConfig})
+	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set), c.ExporterSettings)
 }
 
 func newExporter(cfg *Config, set exporter.Settings) *storeexporter.Exporter {

@@ -7,9 +7,7 @@ import (
 	"context"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/pgstore"
@@ -27,19 +25,17 @@ func NewFactory() exporter.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Table:         pgstore.DefaultTable,
-		Schema:        pgstore.DefaultSchema,
-		Partition:     pgstore.PartitionDay,
-		Premake:       pgstore.DefaultPremake,
-		CreateSchema:  true,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: storeexporter.DefaultTimeout},
-		QueueSettings: storeexporter.BatchedQueue(1000, 10000), // COPY wants batches in the thousands
-		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		Table:        pgstore.DefaultTable,
+		Schema:       pgstore.DefaultSchema,
+		Partition:    pgstore.PartitionDay,
+		Premake:      pgstore.DefaultPremake,
+		CreateSchema: true,
+		// COPY wants batches in the thousands.
+		ExporterSettings: storeexporter.DefaultExporterSettings(1000, 10000),
 	}
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set),
-		storeexporter.Helper{Timeout: c.TimeoutConfig, Queue: c.QueueSettings, Retry: c.BackOffConfig})
+	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set), c.ExporterSettings)
 }

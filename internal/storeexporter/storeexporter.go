@@ -3,7 +3,7 @@
 // the collector's start), convert pdata with logconv, write through a
 // store.Store, classify errors for exporterhelper's retries, run retention
 // on a timer; and the exporterhelper wiring, queue defaults and checks of
-// the settings both have (factory.go).
+// the settings both have (settings.go).
 package storeexporter
 
 import (
