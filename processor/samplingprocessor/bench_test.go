@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otelaudit/otelaudit/processor/samplingprocessor/internal/metadata"
 )
 
 // benchBatch is 1000 realistic audit records: mostly GET 200, some writes
@@ -73,7 +75,7 @@ func benchProcessor(b *testing.B, name string, next func(consumer.Logs) consumer
 // BenchmarkProcessor compares the sampling processor with a pass-through
 // processor built with the same helper, on 1000-record batches.
 func BenchmarkProcessor(b *testing.B) {
-	set := processortest.NewNopSettings(Type)
+	set := processortest.NewNopSettings(metadata.Type)
 	benchProcessor(b, "passthrough", func(next consumer.Logs) consumer.Logs {
 		p, err := processorhelper.NewLogs(context.Background(), set, createDefaultConfig(), next,
 			func(_ context.Context, ld plog.Logs) (plog.Logs, error) { return ld, nil })

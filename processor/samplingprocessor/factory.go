@@ -1,7 +1,3 @@
-// Package samplingprocessor is the collector processor of type `sampling`: it keeps
-// a share of audit records chosen per HTTP method and status, keeps every
-// error, and decides deterministically so that a retried batch is sampled
-// the same way.
 package samplingprocessor
 
 import (
@@ -11,17 +7,14 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
+
+	"github.com/otelaudit/otelaudit/processor/samplingprocessor/internal/metadata"
 )
-
-// Type is the component type of the processor.
-var Type = component.MustNewType("sampling")
-
-const stability = component.StabilityLevelBeta
 
 // NewFactory returns the factory of the sampling processor.
 func NewFactory() processor.Factory {
-	return processor.NewFactory(Type, createDefaultConfig,
-		processor.WithLogs(createLogs, stability))
+	return processor.NewFactory(metadata.Type, createDefaultConfig,
+		processor.WithLogs(createLogs, metadata.LogsStability))
 }
 
 func createDefaultConfig() component.Config {

@@ -15,9 +15,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelaudit/otelaudit/auditconv"
+	"github.com/otelaudit/otelaudit/processor/samplingprocessor/internal/metadata"
 )
-
-const scopeName = "github.com/otelaudit/otelaudit/processor/sampling"
 
 type samplingProcessor struct {
 	rates         Rates
@@ -34,20 +33,16 @@ func newProcessor(set processor.Settings, cfg *Config) (*samplingProcessor, erro
 	if err != nil {
 		return nil, fmt.Errorf("sampling: %w", err)
 	}
-	dropped, err := set.TelemetrySettings.MeterProvider.Meter(scopeName).Int64Counter(
-		"otelcol_processor_sampling_dropped_log_records",
-		metric.WithDescription("Log records dropped by the sampling processor, by HTTP method and status class."),
-		metric.WithUnit("{records}"),
-	)
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
-		return nil, fmt.Errorf("sampling: create dropped-records counter: %w", err)
+		return nil, fmt.Errorf("sampling: create telemetry: %w", err)
 	}
 	return &samplingProcessor{
 		rates:         rates,
 		keepErrors:    cfg.KeepErrors,
 		decision:      cfg.Decision,
 		dropUnmatched: cfg.Unmatched == UnmatchedDrop,
-		dropped:       dropped,
+		dropped:       tb.ProcessorSamplingDroppedLogRecords,
 	}, nil
 }
 

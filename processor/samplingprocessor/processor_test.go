@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelaudit/otelaudit/auditconv"
+	"github.com/otelaudit/otelaudit/processor/samplingprocessor/internal/metadata"
 )
 
 type rec struct {
@@ -81,7 +82,7 @@ func newHarness(t testing.TB, mutate func(*Config)) *harness {
 	}
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { tel.Shutdown(context.Background()) })
-	set := processortest.NewNopSettings(Type)
+	set := processortest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	sink := new(consumertest.LogsSink)
 	p, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
