@@ -1,6 +1,3 @@
-// Package maskingprocessor is the collector processor of type `masking`: the last
-// line of defence that masks secrets in log records before they reach a
-// database, whatever the service that sent them did or forgot.
 package maskingprocessor
 
 import (
@@ -12,17 +9,13 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
 	"github.com/otelaudit/otelaudit/internal/mask"
+	"github.com/otelaudit/otelaudit/processor/maskingprocessor/internal/metadata"
 )
-
-// Type is the component type of the processor.
-var Type = component.MustNewType("masking")
-
-const stability = component.StabilityLevelBeta
 
 // NewFactory returns the factory of the masking processor.
 func NewFactory() processor.Factory {
-	return processor.NewFactory(Type, createDefaultConfig,
-		processor.WithLogs(createLogs, stability))
+	return processor.NewFactory(metadata.Type, createDefaultConfig,
+		processor.WithLogs(createLogs, metadata.LogsStability))
 }
 
 func createDefaultConfig() component.Config {
@@ -38,7 +31,7 @@ func createDefaultConfig() component.Config {
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	p, err := newProcessor(cfg.(*Config))
+	p, err := newProcessor(set, cfg.(*Config))
 	if err != nil {
 		return nil, err
 	}

@@ -8,17 +8,20 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor"
 
 	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/internal/mask"
+	"github.com/otelaudit/otelaudit/processor/maskingprocessor/internal/metadata"
 )
 
 type maskingProcessor struct {
 	m        *mask.Masker
 	maxDepth int
+	masked   *maskedCounter
 }
 
-func newProcessor(cfg *Config) (*maskingProcessor, error) {
+func newProcessor(set processor.Settings, cfg *Config) (*maskingProcessor, error) {
 	mc, err := cfg.maskConfig()
 	if err != nil {
 		return nil, fmt.Errorf("masking: %w", err)
@@ -27,22 +30,28 @@ func newProcessor(cfg *Config) (*maskingProcessor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("masking: %w", err)
 	}
-	return &maskingProcessor{m: m, maxDepth: cfg.MaxDepth}, nil
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("masking: create telemetry: %w", err)
+	}
+	return &maskingProcessor{m: m, maxDepth: cfg.MaxDepth, masked: newMaskedCounter(tb.ProcessorMaskingValuesMasked)}, nil
 }
 
-func (p *maskingProcessor) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
+func (p *maskingProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	var counts maskedCounts
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
-		p.maskMap(rl.Resource().Attributes(), 0)
+		counts[placeAttribute] += p.maskMap(rl.Resource().Attributes(), 0)
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				p.maskRecord(lrs.At(k))
+				p.maskRecord(lrs.At(k), &counts)
 			}
 		}
 	}
+	p.masked.add(ctx, &counts)
 	return ld, nil
 }
 
@@ -100,7 +109,7 @@ var (
 	respContentType = auditconv.ResponseHeaderKey("Content-Type")
 )
 
-func (p *maskingProcessor) maskRecord(lr plog.LogRecord) {
+func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 	attrs := lr.Attributes()
 	count := 0
 	var reqCT, respCT string
@@ -111,7 +120,8 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord) {
 		respCT = firstString(v)
 	}
 	for k, v := range attrs.All() {
-		switch roleOf(k) {
+		r, before := roleOf(k), count
+		switch r {
 		case roleSkip:
 		case roleSession:
 			if v.Type() != pcommon.ValueTypeStr || !strings.HasPrefix(v.Str(), "hmac:") {
@@ -134,8 +144,11 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord) {
 		default:
 			count += p.maskValue(k, v, 0)
 		}
+		counts[placeOf(r)] += count - before
 	}
-	count += p.maskValue("", lr.Body(), 0)
+	n := p.maskValue("", lr.Body(), 0)
+	counts[placeLogBody] += n
+	count += n
 	if count > 0 {
 		if prev, ok := attrs.Get(auditconv.MaskingCount); ok && prev.Type() == pcommon.ValueTypeInt {
 			count += int(prev.Int())

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/otelaudit/otelaudit/auditconv"
+	"github.com/otelaudit/otelaudit/processor/maskingprocessor/internal/metadata"
 )
 
 // corpusEntry is one realistic request of testdata/corpus.json.
@@ -110,7 +111,7 @@ func newMasking(t testing.TB, mutate func(*Config)) (processor.Logs, *consumerte
 		t.Fatal(err)
 	}
 	sink := new(consumertest.LogsSink)
-	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(Type), cfg, sink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
