@@ -3,17 +3,23 @@ package mongoexporter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/collector/exporter"
 
+	"github.com/otelaudit/otelaudit/exporter/mongoexporter/internal/metadata"
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 )
 
-func newExporter(cfg *Config, set exporter.Settings) *storeexporter.Exporter {
+func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: create telemetry: %w", err)
+	}
 	return storeexporter.New(storeexporter.Settings{
 		Name: "MongoDB",
 		Open: func(ctx context.Context) (store.Store, error) {
@@ -35,7 +41,11 @@ func newExporter(cfg *Config, set exporter.Settings) *storeexporter.Exporter {
 		Permanent: permanentConnectError,
 		Retention: cfg.Retention,
 		Logger:    set.Logger,
-	})
+		Telemetry: storeexporter.Telemetry{
+			RecordsWritten: tb.ExporterMongoRecordsWritten,
+			WriteDuration:  tb.ExporterMongoWriteDuration,
+		},
+	}), nil
 }
 
 // permanentConnectError reports errors no retry fixes: failed

@@ -1,6 +1,3 @@
-// Package mongoexporter is the collector exporter of type `mongo`: it
-// stores log records in a MongoDB collection through mongostore,
-// idempotently on _id, behind exporterhelper's queue and retries.
 package mongoexporter
 
 import (
@@ -9,18 +6,14 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 
+	"github.com/otelaudit/otelaudit/exporter/mongoexporter/internal/metadata"
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 )
 
-// Type is the component type of the exporter.
-var Type = component.MustNewType("mongo")
-
-const stability = component.StabilityLevelBeta
-
 // NewFactory returns the factory of the mongo exporter.
 func NewFactory() exporter.Factory {
-	return exporter.NewFactory(Type, createDefaultConfig, exporter.WithLogs(createLogs, stability))
+	return exporter.NewFactory(metadata.Type, createDefaultConfig, exporter.WithLogs(createLogs, metadata.LogsStability))
 }
 
 func createDefaultConfig() component.Config {
@@ -36,5 +29,9 @@ func createDefaultConfig() component.Config {
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set), c.ExporterSettings)
+	e, err := newExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
+	return storeexporter.NewLogs(ctx, set, cfg, e, c.ExporterSettings)
 }
