@@ -2,8 +2,9 @@
 // connect lazily (an unreachable database delays records, it does not fail
 // the collector's start), convert pdata with logconv, write through a
 // store.Store, classify errors for exporterhelper's retries, run retention
-// on a timer; and the exporterhelper wiring, queue defaults and checks of
-// the settings both have (settings.go).
+// on a timer; the timeout, queue and retry settings both embed, handed to
+// exporterhelper as they are, and the checks of the settings both have
+// (settings.go); the instruments they record to (telemetry.go).
 package storeexporter
 
 import (
