@@ -17,7 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/otelaudit/otelaudit/internal/testproxy"
-	"github.com/otelaudit/otelaudit/processor/sampling"
+	"github.com/otelaudit/otelaudit/processor/samplingprocessor"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -98,7 +98,7 @@ func expectedKept(t *testing.T, all []sent) map[string]sent {
 	rates, cfg := dualRates(t)
 	kept := map[string]sent{}
 	for _, s := range all {
-		if (cfg.KeepErrors && s.status >= 500) || sampling.KeepRecordID(s.id, rates.Rate(s.method, s.status)) {
+		if (cfg.KeepErrors && s.status >= 500) || samplingprocessor.KeepRecordID(s.id, rates.Rate(s.method, s.status)) {
 			kept[s.id] = s
 		}
 	}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/otelaudit/otelaudit/internal/testconfig"
 	"github.com/otelaudit/otelaudit/internal/testdb"
-	"github.com/otelaudit/otelaudit/processor/sampling"
+	"github.com/otelaudit/otelaudit/processor/samplingprocessor"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 	"github.com/otelaudit/otelaudit/store/pgstore"
@@ -252,12 +252,12 @@ func waitCount(t *testing.T, name string, s store.Store, want int64, collector *
 
 // dualRates reads the sampling rates of config/dual.yaml, so the tests
 // check the shipped configuration.
-func dualRates(t *testing.T) (sampling.Rates, *sampling.Config) {
-	cfg := sampling.NewFactory().CreateDefaultConfig().(*sampling.Config)
+func dualRates(t *testing.T) (samplingprocessor.Rates, *samplingprocessor.Config) {
+	cfg := samplingprocessor.NewFactory().CreateDefaultConfig().(*samplingprocessor.Config)
 	if err := testconfig.Load(t, filepath.Join(root, "config", "dual.yaml"), "processors::sampling", cfg); err != nil {
 		t.Fatal(err)
 	}
-	rates, err := sampling.ParseRates(cfg.Rates)
+	rates, err := samplingprocessor.ParseRates(cfg.Rates)
 	if err != nil {
 		t.Fatal(err)
 	}

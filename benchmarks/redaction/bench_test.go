@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/otelaudit/otelaudit/processor/masking"
+	"github.com/otelaudit/otelaudit/processor/maskingprocessor"
 )
 
 // body is a ~2 KB JSON document with secrets at several depths.
@@ -93,8 +93,8 @@ func run(b *testing.B, name string, create func(consumer.Logs) (consumer.Logs, e
 
 func BenchmarkMasking(b *testing.B) {
 	run(b, "otelaudit-masking", func(next consumer.Logs) (consumer.Logs, error) {
-		f := masking.NewFactory()
-		return f.CreateLogs(context.Background(), processortest.NewNopSettings(masking.Type), f.CreateDefaultConfig(), next)
+		f := maskingprocessor.NewFactory()
+		return f.CreateLogs(context.Background(), processortest.NewNopSettings(f.Type()), f.CreateDefaultConfig(), next)
 	})
 	run(b, "contrib-redaction", func(next consumer.Logs) (consumer.Logs, error) {
 		f := redactionprocessor.NewFactory()

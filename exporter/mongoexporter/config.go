@@ -5,9 +5,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/mongostore"
@@ -29,9 +26,8 @@ type Config struct {
 	// WriteConcern is majority or 1.
 	WriteConcern string `mapstructure:"write_concern"`
 
-	exporterhelper.TimeoutConfig `mapstructure:",squash"`
-	QueueSettings                configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	configretry.BackOffConfig    `mapstructure:"retry_on_failure"`
+	// timeout, sending_queue and retry_on_failure.
+	storeexporter.ExporterSettings `mapstructure:",squash"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelaudit/otelaudit/exporter/mongoexporter/internal/metadata"
 	"github.com/otelaudit/otelaudit/internal/testdb"
 	"github.com/otelaudit/otelaudit/internal/testlogs"
 	"github.com/otelaudit/otelaudit/internal/testproxy"
@@ -49,7 +50,7 @@ func newHarness(t *testing.T, uri string) *harness {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(Type), cfg)
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/pgstore"
@@ -32,9 +29,8 @@ type Config struct {
 	// CreateSchema creates the schema when it does not exist.
 	CreateSchema bool `mapstructure:"create_schema"`
 
-	exporterhelper.TimeoutConfig `mapstructure:",squash"`
-	QueueSettings                configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
-	configretry.BackOffConfig    `mapstructure:"retry_on_failure"`
+	// timeout, sending_queue and retry_on_failure.
+	storeexporter.ExporterSettings `mapstructure:",squash"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

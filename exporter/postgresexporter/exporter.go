@@ -3,16 +3,22 @@ package postgresexporter
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.opentelemetry.io/collector/exporter"
 
+	"github.com/otelaudit/otelaudit/exporter/postgresexporter/internal/metadata"
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 )
 
-func newExporter(cfg *Config, set exporter.Settings) *storeexporter.Exporter {
+func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create telemetry: %w", err)
+	}
 	return storeexporter.New(storeexporter.Settings{
 		Name: "PostgreSQL",
 		Open: func(ctx context.Context) (store.Store, error) {
@@ -29,7 +35,12 @@ func newExporter(cfg *Config, set exporter.Settings) *storeexporter.Exporter {
 		Permanent: permanentConnectError,
 		Retention: cfg.Retention,
 		Logger:    set.Logger,
-	})
+		Telemetry: storeexporter.Telemetry{
+			RecordsWritten:    tb.ExporterPostgresRecordsWritten,
+			WriteDuration:     tb.ExporterPostgresWriteDuration,
+			PartitionsDropped: tb.ExporterPostgresPartitionsDropped,
+		},
+	}), nil
 }
 
 // permanentConnectError reports errors that no retry fixes: authentication

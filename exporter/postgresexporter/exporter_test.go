@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
+	"github.com/otelaudit/otelaudit/exporter/postgresexporter/internal/metadata"
 	"github.com/otelaudit/otelaudit/internal/testdb"
 	"github.com/otelaudit/otelaudit/internal/testlogs"
 	"github.com/otelaudit/otelaudit/internal/testproxy"
@@ -45,7 +46,7 @@ func newHarness(t *testing.T, dsn string, mutate func(*Config)) *harness {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(Type), cfg)
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,10 @@ func BenchmarkExport(b *testing.B) {
 	testdb.DropTable(b, dsn, "public", table)
 	cfg := createDefaultConfig().(*Config)
 	cfg.DSN, cfg.Table = configopaque.String(dsn), table
-	e := newExporter(cfg, exportertest.NewNopSettings(Type))
+	e, err := newExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := e.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		b.Fatal(err)
 	}

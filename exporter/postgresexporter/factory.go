@@ -1,45 +1,38 @@
-// Package postgresexporter is the collector exporter of type `postgres`:
-// it stores log records in a partitioned PostgreSQL table through pgstore,
-// idempotently, behind exporterhelper's queue and retries.
 package postgresexporter
 
 import (
 	"context"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/otelaudit/otelaudit/exporter/postgresexporter/internal/metadata"
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 )
 
-// Type is the component type of the exporter.
-var Type = component.MustNewType("postgres")
-
-const stability = component.StabilityLevelBeta
-
 // NewFactory returns the factory of the postgres exporter.
 func NewFactory() exporter.Factory {
-	return exporter.NewFactory(Type, createDefaultConfig, exporter.WithLogs(createLogs, stability))
+	return exporter.NewFactory(metadata.Type, createDefaultConfig, exporter.WithLogs(createLogs, metadata.LogsStability))
 }
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Table:         pgstore.DefaultTable,
-		Schema:        pgstore.DefaultSchema,
-		Partition:     pgstore.PartitionDay,
-		Premake:       pgstore.DefaultPremake,
-		CreateSchema:  true,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: storeexporter.DefaultTimeout},
-		QueueSettings: storeexporter.BatchedQueue(1000, 10000), // COPY wants batches in the thousands
-		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		Table:        pgstore.DefaultTable,
+		Schema:       pgstore.DefaultSchema,
+		Partition:    pgstore.PartitionDay,
+		Premake:      pgstore.DefaultPremake,
+		CreateSchema: true,
+		// COPY wants batches in the thousands.
+		ExporterSettings: storeexporter.DefaultExporterSettings(1000, 10000),
 	}
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	return storeexporter.NewLogs(ctx, set, cfg, newExporter(c, set),
-		storeexporter.Helper{Timeout: c.TimeoutConfig, Queue: c.QueueSettings, Retry: c.BackOffConfig})
+	e, err := newExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
+	return storeexporter.NewLogs(ctx, set, cfg, e, c.ExporterSettings)
 }

@@ -2,8 +2,9 @@
 // connect lazily (an unreachable database delays records, it does not fail
 // the collector's start), convert pdata with logconv, write through a
 // store.Store, classify errors for exporterhelper's retries, run retention
-// on a timer; and the exporterhelper wiring, queue defaults and checks of
-// the settings both have (factory.go).
+// on a timer; the timeout, queue and retry settings both embed, handed to
+// exporterhelper as they are, and the checks of the settings both have
+// (settings.go); the instruments they record to (telemetry.go).
 package storeexporter
 
 import (
@@ -34,6 +35,8 @@ type Settings struct {
 	// Retention > 0 runs Cleanup every min(1h, Retention/24).
 	Retention time.Duration
 	Logger    *zap.Logger
+	// Telemetry are the exporter's generated instruments.
+	Telemetry Telemetry
 }
 
 // Exporter writes log records to a store.
@@ -50,6 +53,7 @@ type Exporter struct {
 
 // New returns an exporter for set.
 func New(set Settings) *Exporter {
+	set.Telemetry = set.Telemetry.withDefaults()
 	return &Exporter{set: set, stop: make(chan struct{})}
 }
 
@@ -95,7 +99,10 @@ func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 		}
 		return fmt.Errorf("%s: %w", e.set.Name, err)
 	}
-	err = s.Write(ctx, logconv.Records(ld))
+	records := logconv.Records(ld)
+	start := time.Now()
+	err = s.Write(ctx, records)
+	e.set.Telemetry.recordWrite(ctx, len(records), time.Since(start), err)
 	var rejected *store.RejectedError
 	if errors.As(err, &rejected) {
 		e.set.Logger.Error(e.set.Name+" refused records; the rest of the batch is stored",
@@ -144,6 +151,9 @@ func (e *Exporter) runRetention() {
 	if err != nil {
 		e.set.Logger.Warn("retention cleanup failed", zap.Error(err))
 		return
+	}
+	if n := len(res.Dropped); n > 0 {
+		e.set.Telemetry.PartitionsDropped.Add(ctx, int64(n))
 	}
 	if res.Deleted > 0 {
 		e.set.Logger.Info("retention cleanup", zap.Int64("deleted", res.Deleted), zap.Strings("dropped_partitions", res.Dropped))

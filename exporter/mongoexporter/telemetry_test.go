@@ -1,0 +1,52 @@
+package mongoexporter
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/otelaudit/otelaudit/exporter/mongoexporter/internal/metadatatest"
+	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/store/mongostore"
+)
+
+// TestTelemetry checks that the exporter records its generated metrics:
+// the records of a batch written to the real server, and one write
+// duration.
+func TestTelemetry(t *testing.T) {
+	uri := testdb.MongoURI(t)
+	cfg := createDefaultConfig().(*Config)
+	cfg.URI, cfg.Database, cfg.WriteConcern = configopaque.String(uri), testdb.Name("tel"), "1"
+	t.Cleanup(func() {
+		if st, err := mongostore.Open(context.Background(), cfg.storeConfig()); err == nil {
+			st.DropDatabase(context.Background())
+			st.Close()
+		}
+	})
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { tel.Shutdown(context.Background()) })
+	e, err := newExporter(cfg, metadatatest.NewSettings(tel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown(context.Background())
+	if err := e.Push(context.Background(), auditLogs(0, 9)); err != nil {
+		t.Fatal(err)
+	}
+	metadatatest.AssertEqualExporterMongoRecordsWritten(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 9}}, metricdatatest.IgnoreTimestamp())
+	m, err := tel.GetMetric("otelcol_exporter_mongo_write_duration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dps := m.Data.(metricdata.Histogram[float64]).DataPoints; len(dps) != 1 || dps[0].Count != 1 {
+		t.Errorf("write durations: %+v, want one", dps)
+	}
+}

@@ -1,0 +1,78 @@
+package maskingprocessor
+
+import (
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelaudit/otelaudit/internal/testconfig"
+)
+
+// loadConfig resolves testdata/config.yaml as the collector does (file and
+// env providers), then unmarshals and validates the named processor.
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cfg, err := testconfig.Component(t, NewFactory(), name)
+	return cfg.(*Config), err
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	if err := componenttest.CheckConfigStruct(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := confmap.Validate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Detectors
+	if !d.CreditCard || !d.JWT || !d.Bearer || !d.AWSAccessKey || !d.PrivateKey || !d.Tokens ||
+		cfg.Mode != "redact" || cfg.Replacement != "****" || cfg.MaxDepth != 64 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Setenv("AUDIT_MASK_HMAC_KEY", "from-the-environment-0123456789")
+	cfg, err := loadConfig(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.SensitiveKeys, ",") != "iban,dob" || strings.Join(cfg.ExactKeys, ",") != "pin,otp" ||
+		string(cfg.HMACKey) != "from-the-environment-0123456789" || cfg.Mode != "redact" {
+		t.Errorf("loaded %+v", cfg)
+	}
+	if cfg.HMACKey.String() == string(cfg.HMACKey) {
+		t.Error("hmac_key is printable: it must be configopaque")
+	}
+
+	cfg, err = loadConfig(t, "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Mode != "hash" || cfg.Detectors.CreditCard || !cfg.Detectors.JWT {
+		t.Errorf("masking/hash: %+v", cfg)
+	}
+	cfg, err = loadConfig(t, "partial")
+	if err != nil || cfg.Replacement != "[redacted]" {
+		t.Errorf("masking/partial: %+v %v", cfg, err)
+	}
+}
+
+func TestConfigErrorsNameKeyAndReason(t *testing.T) {
+	cases := map[string]string{
+		"bad_mode":         `mode: unknown mode "scramble"`,
+		"hash_without_key": "hmac_key: required when mode is hash",
+		"short_key":        "hmac_key: 5 bytes is too short",
+		"bad_depth":        "max_depth: 0: must be > 0",
+		"bad_key":          `sensitive_keys[1]: "-_" is empty`,
+		"replace_nothing":  "replace_default_keys: set, but sensitive_keys and exact_keys are empty",
+	}
+	for name, want := range cases {
+		_, err := loadConfig(t, name)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to say %q", name, err, want)
+		}
+	}
+}
