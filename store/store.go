@@ -127,8 +127,13 @@ type Store interface {
 	// Migrate creates or upgrades the schema; it is idempotent and safe to
 	// run from several processes at once.
 	Migrate(ctx context.Context) error
-	// Write stores records. It is idempotent on Record.ID: a retried batch
-	// never duplicates. One bad record never fails the others.
+	// Write stores records, made fit by Normalize. It is idempotent on
+	// Record.ID alone: the first record written with an id wins, and a
+	// later one with the same id (a retried batch, or a reused id with
+	// other content) is skipped. One bad record never fails the others: a
+	// record the server refuses is stored Degraded and reported in a
+	// *DegradedError; one refused even so is reported in a *RejectedError
+	// (both may be joined); any other error is an outage worth retrying.
 	Write(ctx context.Context, records []Record) error
 	// Query returns the records f selects, newest first.
 	Query(ctx context.Context, f Filter) ([]Record, error)

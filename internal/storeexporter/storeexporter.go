@@ -85,8 +85,10 @@ func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
 }
 
 // Push is the exporterhelper push function. Connection errors are returned
-// as they are (retried); records the backend refused for good, after it
-// stored the rest of the batch, are a permanent error.
+// as they are (retried). Records the backend stored only in degraded form
+// are logged (warning, with their ids) and count as delivered; records it
+// refused even so, after it stored the rest of the batch, are logged
+// (error) and returned as a permanent error: no retry can store them.
 func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 	s, err := e.connect(ctx)
 	if err != nil {
@@ -96,11 +98,19 @@ func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 		return fmt.Errorf("%s: %w", e.set.Name, err)
 	}
 	err = s.Write(ctx, logconv.Records(ld))
+	var degraded *store.DegradedError
+	if errors.As(err, &degraded) {
+		e.set.Logger.Warn(e.set.Name+" refused records as they were; stored them without bodies, headers and attributes",
+			zap.Int("count", len(degraded.IDs)), zap.Strings("ids", degraded.IDs), zap.Error(degraded.Err))
+	}
 	var rejected *store.RejectedError
 	if errors.As(err, &rejected) {
-		e.set.Logger.Error(e.set.Name+" refused records; the rest of the batch is stored",
-			zap.Strings("ids", rejected.IDs), zap.Error(rejected.Err))
+		e.set.Logger.Error(e.set.Name+" refused records even in degraded form; the rest of the batch is stored",
+			zap.Int("count", len(rejected.IDs)), zap.Strings("ids", rejected.IDs), zap.Error(rejected.Err))
 		return consumererror.NewPermanent(err)
+	}
+	if degraded != nil {
+		return nil
 	}
 	return err
 }

@@ -120,6 +120,14 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{2, "ids table: the record id alone is the idempotency key", func(ctx context.Context, s *Store, tx pgx.Tx) error {
+		for _, stmt := range []string{sqlCreateIDs, sqlIDsIndex, sqlBackfillIDs} {
+			if _, err := tx.Exec(ctx, s.sql(stmt)); err != nil {
+				return fmt.Errorf("ids table: %w", err)
+			}
+		}
+		return nil
+	}},
 }
 
 // Migrate creates or upgrades the schema. Versions applied are recorded in
