@@ -147,7 +147,8 @@ func fit(d *document) (raw []byte, dropped bool, err error) {
 	if err != nil || len(b) <= maxDocument {
 		return b, false, err
 	}
-	over := len(b) - maxDocument
+	// The margin covers the truncated flags the cut adds.
+	over := len(b) - maxDocument + 1024
 	for _, body := range []struct {
 		s     *string
 		bin   *[]byte
