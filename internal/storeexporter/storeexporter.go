@@ -29,7 +29,8 @@ type Settings struct {
 	// Open connects to the backend and migrates it.
 	Open func(ctx context.Context) (store.Store, error)
 	// Permanent reports connection errors no retry can fix (bad
-	// credentials, unknown database): they fail the start.
+	// credentials, unknown database): they fail the start. A
+	// *store.ConfigError always is.
 	Permanent func(error) bool
 	// Retention > 0 runs Cleanup every min(1h, Retention/24).
 	Retention time.Duration
@@ -57,7 +58,7 @@ func New(set Settings) *Exporter {
 // does not: records wait in the queue until it is back.
 func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
 	if _, err := e.connect(ctx); err != nil {
-		if e.set.Permanent(err) {
+		if e.permanent(err) {
 			return err
 		}
 		e.set.Logger.Warn(e.set.Name+" unreachable at start; records are queued until it is back", zap.Error(err))
@@ -67,6 +68,11 @@ func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
 		go e.retentionLoop()
 	}
 	return nil
+}
+
+func (e *Exporter) permanent(err error) bool {
+	var cfgErr *store.ConfigError
+	return errors.As(err, &cfgErr) || e.set.Permanent(err)
 }
 
 func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
@@ -92,7 +98,7 @@ func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
 func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 	s, err := e.connect(ctx)
 	if err != nil {
-		if e.set.Permanent(err) {
+		if e.permanent(err) {
 			return consumererror.NewPermanent(err)
 		}
 		return fmt.Errorf("%s: %w", e.set.Name, err)
