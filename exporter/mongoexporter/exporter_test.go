@@ -2,8 +2,8 @@ package mongoexporter
 
 import (
 	"context"
-	"strings"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
