@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelaudit/otelaudit/internal/testlogs"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -110,4 +111,35 @@ func TestNestingLimit(t *testing.T) {
 		}
 	}
 	collector.stop(t)
+}
+
+// TestOutOfRangeValuesThroughTheCollector posts the 300 records of
+// testlogs.OutOfRange (a NaN attribute, a +Inf duration, a status beyond
+// int32, the largest OTLP timestamps, none, keys that are not UTF-8, a
+// reused id) to the built collector with config/dual.yaml: both stores hold
+// the same 299 records, none wrapped or dropped, and nothing stays queued.
+func TestOutOfRangeValuesThroughTheCollector(t *testing.T) {
+	needCollector(t)
+	e := newEnv(t)
+	collector := startCollector(t, e, "dual.yaml")
+	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(testlogs.OutOfRange(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/x-protobuf", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("OTLP export: %s", resp.Status)
+	}
+	pg, mg := openStores(t, e)
+	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
+		waitCount(t, name, s, testlogs.OutOfRangeStored, collector)
+	}
+	collector.stop(t)
+	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
+		t.Run(name, func(t *testing.T) { testlogs.CheckOutOfRange(t, s, 0, 0) })
+	}
 }

@@ -161,14 +161,14 @@ func TestOutOfRangeValuesNeverBlockTheBatch(t *testing.T) {
 	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.exp.ConsumeLogs(context.Background(), testlogs.OutOfRange()); err != nil {
+	if err := h.exp.ConsumeLogs(context.Background(), testlogs.OutOfRange(testlogs.BigBody)); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor(t, testlogs.OutOfRangeStored)
 	if err := h.exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	testlogs.CheckOutOfRange(t, h.store, 16<<20)
+	testlogs.CheckOutOfRange(t, h.store, testlogs.BigBody, 16<<20)
 }
 
 // TestMalformedURIIsPermanent: a URI that passed no Validate (an exporter

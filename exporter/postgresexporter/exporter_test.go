@@ -245,14 +245,14 @@ func TestOutOfRangeValuesNeverBlockTheBatch(t *testing.T) {
 	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.exp.ConsumeLogs(context.Background(), testlogs.OutOfRange()); err != nil {
+	if err := h.exp.ConsumeLogs(context.Background(), testlogs.OutOfRange(testlogs.BigBody)); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor(t, testlogs.OutOfRangeStored)
 	if err := h.exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	testlogs.CheckOutOfRange(t, h.store, 1<<30)
+	testlogs.CheckOutOfRange(t, h.store, testlogs.BigBody, 1<<30)
 }
 
 // TestMalformedDSNIsPermanent: a DSN that passed no Validate (an exporter

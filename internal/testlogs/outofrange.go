@@ -22,8 +22,8 @@ const (
 	OutOfRangeStored = 299
 )
 
-// BigBody is the size of the request body of record 90 of OutOfRange: over
-// MongoDB's 16 MiB document limit.
+// BigBody is a request body size over MongoDB's 16 MiB document limit, for
+// record 90 of OutOfRange.
 const BigBody = 30 << 20
 
 // OutOfRange returns 300 audit records (Audit(0, 300)) among which some
@@ -31,8 +31,8 @@ const BigBody = 30 << 20
 // a +Inf duration (20), a status of 2^32+200 (30), the largest OTLP
 // timestamps (40), no timestamps at all (50), an attribute key and a header
 // name that are not UTF-8 (60), the id of record 79 with another timestamp
-// (80), a 30 MB body (90).
-func OutOfRange() plog.Logs {
+// (80), and with bigBody > 0 a request body of that size (90).
+func OutOfRange(bigBody int) plog.Logs {
 	var id79 string
 	return Audit(0, OutOfRangeCount, func(i int, lr plog.LogRecord) {
 		a := lr.Attributes()
@@ -60,17 +60,20 @@ func OutOfRange() plog.Logs {
 			a.PutStr(auditconv.URLPath, "/reused-id")
 			lr.SetTimestamp(lr.Timestamp() + pcommon.Timestamp(time.Hour))
 		case 90:
-			a.PutStr(auditconv.HTTPRequestBodyContent, strings.Repeat("b", BigBody))
-			a.PutInt(auditconv.HTTPRequestBodySize, BigBody)
+			if bigBody == 0 {
+				return
+			}
+			a.PutStr(auditconv.HTTPRequestBodyContent, strings.Repeat("b", bigBody))
+			a.PutInt(auditconv.HTTPRequestBodySize, int64(bigBody))
 		}
 	})
 }
 
-// CheckOutOfRange checks what a store holds after OutOfRange was exported
-// to it: every record but the reused id, none with a value wrapped,
-// dropped or silently rewritten. maxBody is the largest body the store
-// keeps whole.
-func CheckOutOfRange(t *testing.T, s store.Store, maxBody int) {
+// CheckOutOfRange checks what a store holds after OutOfRange(bigBody) was
+// exported to it: every record but the reused id, none with a value
+// wrapped, dropped or silently rewritten. maxBody is the largest body the
+// store keeps whole.
+func CheckOutOfRange(t *testing.T, s store.Store, bigBody, maxBody int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -113,14 +116,17 @@ func CheckOutOfRange(t *testing.T, s store.Store, maxBody int) {
 	if r := get(79); r.Path != "/api/orders/79" {
 		t.Errorf("reused id: the first write must win, stored %s", r.Path)
 	}
+	if bigBody == 0 {
+		return
+	}
 	r := get(90)
 	switch {
-	case BigBody <= maxBody && (len(r.RequestBody) != BigBody || r.RequestBodyTruncated):
+	case bigBody <= maxBody && (len(r.RequestBody) != bigBody || r.RequestBodyTruncated):
 		t.Errorf("30 MB body: %d bytes stored, truncated %v; want it whole", len(r.RequestBody), r.RequestBodyTruncated)
-	case BigBody > maxBody && (len(r.RequestBody) > maxBody || len(r.RequestBody) < maxBody/2 || !r.RequestBodyTruncated):
+	case bigBody > maxBody && (len(r.RequestBody) > maxBody || len(r.RequestBody) < maxBody/2 || !r.RequestBodyTruncated):
 		t.Errorf("30 MB body: %d bytes stored, truncated %v; want it cut and flagged", len(r.RequestBody), r.RequestBodyTruncated)
 	}
-	if r.RequestBodySize != BigBody || r.Attributes[auditconv.StoreError] != nil || len(r.RequestHeaders) == 0 {
+	if r.RequestBodySize != int64(bigBody) || r.Attributes[auditconv.StoreError] != nil || len(r.RequestHeaders) == 0 {
 		t.Errorf("30 MB body: size %d, attributes %v, headers %v", r.RequestBodySize, r.Attributes, r.RequestHeaders)
 	}
 }
