@@ -66,9 +66,6 @@ func toDocument(r *store.Record) *document {
 		ResponseHeaders: encodeHeaders(r.ResponseHeaders), ResponseBodySize: r.ResponseBodySize, ResponseBodyTruncated: r.ResponseBodyTruncated,
 		ErrorType: valid(r.ErrorType),
 	}
-	if d.Timestamp.IsZero() {
-		d.Timestamp = r.ObservedTimestamp.UTC()
-	}
 	if !r.ObservedTimestamp.IsZero() {
 		t := r.ObservedTimestamp.UTC()
 		d.ObservedTimestamp = &t

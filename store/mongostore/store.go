@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -52,8 +53,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SetWriteConcern(wc).
 		SetBSONOptions(&options.BSONOptions{DefaultDocumentMap: true, BinaryAsSlice: true})
 	client, err := mongo.Connect(opts)
-	if err != nil {
-		// Connect does not dial: its errors are about the options.
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		// mongodb+srv:// is resolved here: DNS may be down for a while.
+		return nil, fmt.Errorf("mongostore: connect: %w", redact(err, cfg.URI))
+	case err != nil:
+		// Connect does not dial: its other errors are about the URI.
 		return nil, fmt.Errorf("mongostore: config: %w", &store.ConfigError{Err: fmt.Errorf("uri: %s", store.Redact(err.Error(), cfg.URI))})
 	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
