@@ -55,7 +55,21 @@ const (
 	MaskingCount = "audit.masking.count" // int, set by the masking processor when it masked anything
 
 	ServiceName = "service.name" // resource attribute
+
+	// StoreError is set by a store on a record it could only store in
+	// degraded form (without bodies, headers, body, resource and other
+	// attributes): the reason the server refused the full record.
+	StoreError = "audit.store.error"
+	// StoreOriginalPrefix, followed by a column name (status, duration_ms,
+	// ts, observed_ts, severity_number) or "keys", names the attribute that
+	// keeps, as text, a value a store could not hold as it was and stored
+	// changed (see StoreOriginalKey).
+	StoreOriginalPrefix = "audit.store.original."
 )
+
+// StoreOriginalKey returns the attribute key that keeps the original of
+// column when a store had to change its value.
+func StoreOriginalKey(column string) string { return StoreOriginalPrefix + column }
 
 // Header attribute key prefixes: one attribute per header, named by the
 // prefix and the lower-case header name, holding a string slice.

@@ -8,6 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -127,8 +130,13 @@ type Store interface {
 	// Migrate creates or upgrades the schema; it is idempotent and safe to
 	// run from several processes at once.
 	Migrate(ctx context.Context) error
-	// Write stores records. It is idempotent on Record.ID: a retried batch
-	// never duplicates. One bad record never fails the others.
+	// Write stores records, made fit by Normalize. It is idempotent on
+	// Record.ID alone: the first record written with an id wins, and a
+	// later one with the same id (a retried batch, or a reused id with
+	// other content) is skipped. One bad record never fails the others: a
+	// record the server refuses is stored Degraded and reported in a
+	// *DegradedError; one refused even so is reported in a *RejectedError
+	// (both may be joined); any other error is an outage worth retrying.
 	Write(ctx context.Context, records []Record) error
 	// Query returns the records f selects, newest first.
 	Query(ctx context.Context, f Filter) ([]Record, error)
@@ -157,3 +165,55 @@ func (e *RejectedError) Error() string {
 }
 
 func (e *RejectedError) Unwrap() error { return e.Err }
+
+// ConfigError is a configuration a backend cannot use (a malformed
+// connection string, a bad table name): no retry can fix it.
+type ConfigError struct {
+	Err error
+}
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Redact returns msg with every password that connString holds replaced by
+// xxxxx: the userinfo password of a URL (postgres://, mongodb://) and
+// password= or sslpassword= values of a query or of key=value settings,
+// raw and percent-decoded. Connection strings that do not parse are where
+// drivers' own redaction is least sure, so errors about them pass here.
+func Redact(msg, connString string) string {
+	var secrets []string
+	if i := strings.Index(connString, "://"); i >= 0 {
+		// The userinfo ends at an '@'; the last one when the password
+		// holds an unescaped '@', the first when the query does.
+		rest := connString[i+3:]
+		for _, at := range []int{strings.LastIndex(rest, "@"), strings.Index(rest, "@")} {
+			if at < 0 {
+				continue
+			}
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				secrets = append(secrets, pw)
+			}
+		}
+	}
+	for _, m := range passwordSetting.FindAllStringSubmatch(connString, -1) {
+		secrets = append(secrets, strings.Trim(m[2], "'"))
+	}
+	// Longest first, so that a secret holding another is masked whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
+		if u, err := url.PathUnescape(s); err == nil && u != "" {
+			msg = strings.ReplaceAll(msg, u, "xxxxx")
+		}
+		if u, err := url.QueryUnescape(s); err == nil && u != "" {
+			msg = strings.ReplaceAll(msg, u, "xxxxx")
+		}
+	}
+	return msg
+}
+
+var passwordSetting = regexp.MustCompile(`(?i)(^|[\s?&])(?:ssl)?password\s*=\s*('[^']*'|[^\s&]*)`)

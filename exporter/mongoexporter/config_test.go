@@ -48,3 +48,18 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedURI: a URI the driver cannot parse fails validation, with
+// the key and the driver's reason, never the password.
+func TestMalformedURI(t *testing.T) {
+	for name, want := range map[string]string{"bad_uri": "auth mechanism", "bad_port": "port"} {
+		_, err := loadConfig(t, name)
+		if err == nil || !strings.Contains(err.Error(), "uri: invalid connection string") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want an error naming uri and %s", name, err, want)
+		}
+		t.Logf("%s: %v", name, err)
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the error shows the password: %v", name, err)
+		}
+	}
+}

@@ -49,14 +49,14 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 }
 
 // permanentConnectError reports errors no retry fixes: failed
-// authentication (18), missing privileges (13), a bad connection string or
-// configuration.
+// authentication (18), missing privileges (13). (A bad connection string
+// or configuration is a store.ConfigError, which storeexporter treats as
+// permanent.)
 func permanentConnectError(err error) bool {
 	var cmdErr mongo.CommandError
 	if errors.As(err, &cmdErr) {
 		return cmdErr.Code == 18 || cmdErr.Code == 13
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "error parsing uri") || strings.Contains(msg, "mongostore: config:") ||
-		strings.Contains(msg, "auth error") || strings.Contains(msg, "AuthenticationFailed")
+	return strings.Contains(msg, "auth error") || strings.Contains(msg, "AuthenticationFailed")
 }

@@ -2,8 +2,8 @@ package mongoexporter
 
 import (
 	"context"
-	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +35,7 @@ type harness struct {
 	store *mongostore.Store
 }
 
-func newHarness(t *testing.T, uri string) *harness {
+func newHarness(t *testing.T, uri string, mutate ...func(*Config)) *harness {
 	t.Helper()
 	db := testdb.Name("exp")
 	cfg := createDefaultConfig().(*Config)
@@ -47,6 +47,9 @@ func newHarness(t *testing.T, uri string) *harness {
 	cfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
 	cfg.BackOffConfig.MaxElapsedTime = 0
 	cfg.QueueSettings.Get().Batch.Get().FlushTimeout = 50 * time.Millisecond
+	for _, m := range mutate {
+		m(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +151,39 @@ func TestServerOutageLosesNothing(t *testing.T) {
 	}
 }
 
-func TestPermanentErrors(t *testing.T) {
-	if !permanentConnectError(fmt.Errorf("mongostore: config: uri: must not be empty")) {
-		t.Error("config error not permanent")
+// TestOutOfRangeValuesNeverBlockTheBatch exports 300 records among which a
+// NaN attribute, a +Inf duration, a status beyond int32, the largest OTLP
+// timestamps, none at all, keys that are not UTF-8, a reused id and a
+// 30 MB body (testlogs.OutOfRange): every record is stored, none wrapped,
+// the body cut to fit 16 MiB and flagged truncated.
+func TestOutOfRangeValuesNeverBlockTheBatch(t *testing.T) {
+	// The test server takes seconds to store 16 MiB: the default timeout.
+	h := newHarness(t, testdb.MongoURI(t), func(c *Config) { c.Timeout = 30 * time.Second })
+	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
 	}
-	if permanentConnectError(fmt.Errorf("server selection error: context deadline exceeded")) {
-		t.Error("an unreachable server is not permanent")
+	if err := h.exp.ConsumeLogs(context.Background(), testlogs.OutOfRange(testlogs.BigBody)); err != nil {
+		t.Fatal(err)
 	}
+	h.waitFor(t, testlogs.OutOfRangeStored)
+	if err := h.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	testlogs.CheckOutOfRange(t, h.store, testlogs.BigBody, 16<<20)
+}
+
+// TestMalformedURIIsPermanent: a URI that passed no Validate (an exporter
+// built in code) fails the start at once instead of waiting for a server.
+func TestMalformedURIIsPermanent(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.URI = "mongodb://audit:s3cret@127.0.0.1:27017/?authMechanism=BOGUS"
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = exp.Start(context.Background(), componenttest.NewNopHost())
+	if err == nil || !strings.Contains(err.Error(), "uri") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("start with a malformed uri: %v; want an error naming uri, without the password", err)
+	}
+	exp.Shutdown(context.Background())
 }

@@ -64,3 +64,18 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedDSN: a DSN the driver cannot parse fails validation, with
+// the key and the driver's reason, never the password.
+func TestMalformedDSN(t *testing.T) {
+	for name, want := range map[string]string{"bad_dsn": "sslmode", "bad_dsn_kv": "port"} {
+		_, err := loadConfig(t, name)
+		if err == nil || !strings.Contains(err.Error(), "dsn: invalid connection string") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want an error naming dsn and %s", name, err, want)
+		}
+		t.Logf("%s: %v", name, err)
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the error shows the password: %v", name, err)
+		}
+	}
+}

@@ -45,12 +45,9 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 
 // permanentConnectError reports errors that no retry fixes: authentication
 // and authorisation (class 28), an unknown database (3D000), missing
-// privileges (42501), a bad DSN.
+// privileges (42501). (A bad DSN is a store.ConfigError, which
+// storeexporter treats as permanent.)
 func permanentConnectError(err error) bool {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code[:2] == "28" || pgErr.Code == "3D000" || pgErr.Code == "42501"
-	}
-	var cfgErr *pgconn.ParseConfigError
-	return errors.As(err, &cfgErr)
+	return errors.As(err, &pgErr) && (pgErr.Code[:2] == "28" || pgErr.Code == "3D000" || pgErr.Code == "42501")
 }

@@ -240,3 +240,38 @@ func BenchmarkExport(b *testing.B) {
 	b.ReportMetric(raw, "raw-copy-rows/s")
 	b.ReportMetric(rate/raw, "exporter/raw")
 }
+
+// TestOutOfRangeValuesNeverBlockTheBatch: the records of
+// testlogs.OutOfRange are all stored, none wrapped (a status beyond int32
+// is NULL with the original kept, not 200), the 30 MB body whole.
+func TestOutOfRangeValuesNeverBlockTheBatch(t *testing.T) {
+	h := newHarness(t, testdb.PostgresDSN(t), nil)
+	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.exp.ConsumeLogs(context.Background(), testlogs.OutOfRange(testlogs.BigBody)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(t, testlogs.OutOfRangeStored)
+	if err := h.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	testlogs.CheckOutOfRange(t, h.store, testlogs.BigBody, 1<<30)
+}
+
+// TestMalformedDSNIsPermanent: a DSN that passed no Validate (an exporter
+// built in code) fails the start at once, as a configuration error naming
+// dsn without the password, not as an unreachable database.
+func TestMalformedDSNIsPermanent(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.DSN = "postgres://audit:s3cret@127.0.0.1:5432/audit?sslmode=bogus"
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = exp.Start(context.Background(), componenttest.NewNopHost())
+	if err == nil || !strings.Contains(err.Error(), "dsn: invalid connection string") || !strings.Contains(err.Error(), "sslmode") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("start with sslmode=bogus: %v; want an error naming dsn and sslmode, without the password", err)
+	}
+	exp.Shutdown(context.Background())
+}

@@ -7,6 +7,7 @@ package logconv
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,8 +55,8 @@ func Records(ld plog.Logs) []store.Record {
 // the caller. A record without a valid audit.record.id has an empty ID.
 func Record(lr plog.LogRecord) store.Record {
 	r := store.Record{
-		Timestamp:         lr.Timestamp().AsTime().UTC(),
-		ObservedTimestamp: lr.ObservedTimestamp().AsTime().UTC(),
+		Timestamp:         asTime(lr.Timestamp()),
+		ObservedTimestamp: asTime(lr.ObservedTimestamp()),
 		EventName:         lr.EventName(),
 		SeverityNumber:    int(lr.SeverityNumber()),
 		SeverityText:      lr.SeverityText(),
@@ -177,12 +178,26 @@ func Record(lr plog.LogRecord) store.Record {
 	return r
 }
 
+// asTime converts an OTLP timestamp (nanoseconds since the epoch, unsigned)
+// without wrapping: pcommon's AsTime reads it as signed, which turns the
+// years 2262 to 2554 into 1677 to 1969.
+func asTime(ts pcommon.Timestamp) time.Time {
+	return time.Unix(int64(ts/1e9), int64(ts%1e9)).UTC()
+}
+
+// intOf returns an integer value, or a double that is one; anything else
+// (a fraction, NaN, out of int64's range) is not converted, so that the
+// attribute is kept as it is.
 func intOf(v pcommon.Value) (int64, bool) {
 	switch v.Type() {
 	case pcommon.ValueTypeInt:
 		return v.Int(), true
 	case pcommon.ValueTypeDouble:
-		return int64(v.Double()), true
+		d := v.Double()
+		if d != math.Trunc(d) || d < math.MinInt64 || d >= math.MaxInt64 {
+			return 0, false
+		}
+		return int64(d), true
 	}
 	return 0, false
 }

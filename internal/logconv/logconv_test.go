@@ -1,6 +1,7 @@
 package logconv
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -107,5 +108,30 @@ func TestRecordsWithoutIDGetAStableDerivedID(t *testing.T) {
 	}
 	if a.Attributes[auditconv.RecordID] != "not-a-uuid" || a.Body != "x" || a.Timestamp != time.Unix(100, 0).UTC() {
 		t.Errorf("record %+v", a)
+	}
+}
+
+// TestTimestampsAndNumbersNeverWrap: OTLP timestamps are unsigned, so the
+// largest are in 2554, not 1969; a status sent as a double that is no
+// int64 is kept as the attribute it was, never converted to a wrong number.
+func TestTimestampsAndNumbersNeverWrap(t *testing.T) {
+	lr := plog.NewLogRecord()
+	lr.SetTimestamp(pcommon.Timestamp(math.MaxUint64))
+	lr.SetObservedTimestamp(pcommon.Timestamp(1 << 63))
+	lr.Attributes().PutDouble(auditconv.HTTPResponseStatusCode, 1e30)
+	lr.Attributes().PutDouble(auditconv.HTTPRequestBodySize, math.NaN())
+	r := Record(lr)
+	if r.Timestamp.Year() != 2554 || r.ObservedTimestamp.Year() != 2262 {
+		t.Errorf("timestamps %s, %s: want 2554 and 2262", r.Timestamp, r.ObservedTimestamp)
+	}
+	if r.Status != 0 || r.Attributes[auditconv.HTTPResponseStatusCode] != 1e30 {
+		t.Errorf("status 1e30: promoted as %d, attributes %v", r.Status, r.Attributes)
+	}
+	if r.RequestBodySize != 0 || r.Attributes[auditconv.HTTPRequestBodySize] == nil {
+		t.Errorf("body size NaN: promoted as %d, attributes %v", r.RequestBodySize, r.Attributes)
+	}
+	lr.Attributes().PutDouble(auditconv.HTTPResponseStatusCode, 503)
+	if r := Record(lr); r.Status != 503 {
+		t.Errorf("status 503.0: %d", r.Status)
 	}
 }

@@ -30,7 +30,8 @@ type Settings struct {
 	// Open connects to the backend and migrates it.
 	Open func(ctx context.Context) (store.Store, error)
 	// Permanent reports connection errors no retry can fix (bad
-	// credentials, unknown database): they fail the start.
+	// credentials, unknown database): they fail the start. A
+	// *store.ConfigError always is.
 	Permanent func(error) bool
 	// Retention > 0 runs Cleanup every min(1h, Retention/24).
 	Retention time.Duration
@@ -61,7 +62,7 @@ func New(set Settings) *Exporter {
 // does not: records wait in the queue until it is back.
 func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
 	if _, err := e.connect(ctx); err != nil {
-		if e.set.Permanent(err) {
+		if e.permanent(err) {
 			return err
 		}
 		e.set.Logger.Warn(e.set.Name+" unreachable at start; records are queued until it is back", zap.Error(err))
@@ -71,6 +72,11 @@ func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
 		go e.retentionLoop()
 	}
 	return nil
+}
+
+func (e *Exporter) permanent(err error) bool {
+	var cfgErr *store.ConfigError
+	return errors.As(err, &cfgErr) || e.set.Permanent(err)
 }
 
 func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
@@ -89,12 +95,14 @@ func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
 }
 
 // Push is the exporterhelper push function. Connection errors are returned
-// as they are (retried); records the backend refused for good, after it
-// stored the rest of the batch, are a permanent error.
+// as they are (retried). Records the backend stored only in degraded form
+// are logged (warning, with their ids) and count as delivered; records it
+// refused even so, after it stored the rest of the batch, are logged
+// (error) and returned as a permanent error: no retry can store them.
 func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 	s, err := e.connect(ctx)
 	if err != nil {
-		if e.set.Permanent(err) {
+		if e.permanent(err) {
 			return consumererror.NewPermanent(err)
 		}
 		return fmt.Errorf("%s: %w", e.set.Name, err)
@@ -103,11 +111,19 @@ func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 	start := time.Now()
 	err = s.Write(ctx, records)
 	e.set.Telemetry.recordWrite(ctx, len(records), time.Since(start), err)
+	var degraded *store.DegradedError
+	if errors.As(err, &degraded) {
+		e.set.Logger.Warn(e.set.Name+" refused records as they were; stored them without bodies, headers and attributes",
+			zap.Int("count", len(degraded.IDs)), zap.Strings("ids", degraded.IDs), zap.Error(degraded.Err))
+	}
 	var rejected *store.RejectedError
 	if errors.As(err, &rejected) {
-		e.set.Logger.Error(e.set.Name+" refused records; the rest of the batch is stored",
-			zap.Strings("ids", rejected.IDs), zap.Error(rejected.Err))
+		e.set.Logger.Error(e.set.Name+" refused records even in degraded form; the rest of the batch is stored",
+			zap.Int("count", len(rejected.IDs)), zap.Strings("ids", rejected.IDs), zap.Error(rejected.Err))
 		return consumererror.NewPermanent(err)
+	}
+	if degraded != nil {
+		return nil
 	}
 	return err
 }

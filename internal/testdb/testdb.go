@@ -75,7 +75,7 @@ func Name(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
-// DropTable drops a table (with its partitions) and its migrations table
+// DropTable drops a table (with its partitions), its migrations and ids tables
 // when the test ends.
 func DropTable(t testing.TB, dsn, schema, table string) {
 	t.Cleanup(func() {
@@ -90,6 +90,7 @@ func DropTable(t testing.TB, dsn, schema, table string) {
 		for _, q := range []string{
 			"DROP TABLE IF EXISTS " + schema + "." + table + " CASCADE",
 			"DROP TABLE IF EXISTS " + schema + "." + table + "_migrations",
+			"DROP TABLE IF EXISTS " + schema + "." + table + "_ids",
 		} {
 			if _, err := conn.Exec(ctx, q); err != nil {
 				t.Errorf("%s: %v", q, err)

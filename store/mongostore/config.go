@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"github.com/otelaudit/otelaudit/store"
 )
 
 // Defaults.
@@ -59,6 +63,12 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("uri: must not be empty"))
 	} else if !strings.HasPrefix(c.URI, "mongodb://") && !strings.HasPrefix(c.URI, "mongodb+srv://") {
 		errs = append(errs, errors.New("uri: must start with mongodb:// or mongodb+srv://"))
+	} else if strings.HasPrefix(c.URI, "mongodb://") {
+		// mongodb+srv:// is resolved through DNS when parsed: it is
+		// checked by Open.
+		if _, err := connstring.ParseAndValidate(c.URI); err != nil {
+			errs = append(errs, fmt.Errorf("uri: invalid connection string: %s", store.Redact(err.Error(), c.URI)))
+		}
 	}
 	if c.Database == "" || strings.ContainsAny(c.Database, `/\. "$`) || len(c.Database) > 63 {
 		errs = append(errs, fmt.Errorf("database: %q is not a valid MongoDB database name", c.Database))

@@ -1,12 +1,14 @@
 package mongostore
 
 import (
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -63,9 +65,6 @@ func toDocument(r *store.Record) *document {
 		RequestHeaders: encodeHeaders(r.RequestHeaders), RequestBodySize: r.RequestBodySize, RequestBodyTruncated: r.RequestBodyTruncated,
 		ResponseHeaders: encodeHeaders(r.ResponseHeaders), ResponseBodySize: r.ResponseBodySize, ResponseBodyTruncated: r.ResponseBodyTruncated,
 		ErrorType: valid(r.ErrorType),
-	}
-	if d.Timestamp.IsZero() {
-		d.Timestamp = r.ObservedTimestamp.UTC()
 	}
 	if !r.ObservedTimestamp.IsZero() {
 		t := r.ObservedTimestamp.UTC()
@@ -131,19 +130,22 @@ func valid(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
+var errTooLarge = errors.New("attributes and body dropped: document over 16 MiB with its bodies cut")
+
 // maxDocument is the size a document is cut to: MongoDB refuses documents
 // over 16 MiB; the margin leaves room for the insert command around it.
 const maxDocument = 16<<20 - 64<<10
 
 // fit returns the document's encoding, cutting its bodies (and flagging
 // them truncated) when it is over the limit, and dropping attributes and
-// body if even that is not enough.
-func fit(d *document) ([]byte, error) {
+// body if even that is not enough (dropped is then set).
+func fit(d *document) (raw []byte, dropped bool, err error) {
 	b, err := bson.Marshal(d)
 	if err != nil || len(b) <= maxDocument {
-		return b, err
+		return b, false, err
 	}
-	over := len(b) - maxDocument
+	// The margin covers the truncated flags the cut adds.
+	over := len(b) - maxDocument + 1024
 	for _, body := range []struct {
 		s     *string
 		bin   *[]byte
@@ -172,9 +174,10 @@ func fit(d *document) ([]byte, error) {
 		}
 	}
 	if b, err = bson.Marshal(d); err != nil || len(b) <= maxDocument {
-		return b, err
+		return b, false, err
 	}
-	d.Attributes = map[string]any{"audit%2Estore%2Eerror": "attributes and body dropped: document over 16 MiB"}
+	d.Attributes = map[string]any{encodeKey(auditconv.StoreError): errTooLarge.Error()}
 	d.Body = nil
-	return bson.Marshal(d)
+	b, err = bson.Marshal(d)
+	return b, true, err
 }

@@ -56,6 +56,9 @@ func TestHugeDocumentIsCutNotRefused(t *testing.T) {
 	if !got.ResponseBodyTruncated || len(got.ResponseBody) >= 16<<20 || len(got.ResponseBody) < 15<<20 || got.ResponseBodySize != 20<<20 {
 		t.Errorf("20 MB body: stored %d bytes, truncated=%v, size=%d", len(got.ResponseBody), got.ResponseBodyTruncated, got.ResponseBodySize)
 	}
+	if got.Attributes["tenant"] != "acme" || got.RequestHeaders["accept"][0] != "application/json" {
+		t.Errorf("cutting the body lost attributes or headers: %v %v", got.Attributes, got.RequestHeaders)
+	}
 	if string(got.RequestBodyBinary) != "\xff\x00\xfe" {
 		t.Errorf("binary body: %q", got.RequestBodyBinary)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("mongostore: config: %w", err)
+		return nil, fmt.Errorf("mongostore: config: %w", &store.ConfigError{Err: err})
 	}
 	wc := writeconcern.Majority()
 	if cfg.WriteConcern == WriteConcernOne {
@@ -52,8 +53,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SetWriteConcern(wc).
 		SetBSONOptions(&options.BSONOptions{DefaultDocumentMap: true, BinaryAsSlice: true})
 	client, err := mongo.Connect(opts)
-	if err != nil {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		// mongodb+srv:// is resolved here: DNS may be down for a while.
 		return nil, fmt.Errorf("mongostore: connect: %w", redact(err, cfg.URI))
+	case err != nil:
+		// Connect does not dial: its other errors are about the URI.
+		return nil, fmt.Errorf("mongostore: config: %w", &store.ConfigError{Err: fmt.Errorf("uri: %s", store.Redact(err.Error(), cfg.URI))})
 	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
@@ -66,16 +73,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // redact keeps a password in the URI out of error messages.
 func redact(err error, uri string) error {
-	msg := err.Error()
-	if i := strings.Index(uri, "://"); i >= 0 {
-		if at := strings.Index(uri[i+3:], "@"); at >= 0 {
-			if userinfo := uri[i+3 : i+3+at]; strings.Contains(userinfo, ":") {
-				pw := userinfo[strings.Index(userinfo, ":")+1:]
-				if pw != "" && strings.Contains(msg, pw) {
-					return errors.New(strings.ReplaceAll(msg, pw, "xxxxx"))
-				}
-			}
-		}
+	if msg := err.Error(); store.Redact(msg, uri) != msg {
+		return errors.New(store.Redact(msg, uri))
 	}
 	return err
 }

@@ -11,7 +11,8 @@ import (
 
 // Cleanup removes records older than before: partitions that end at or
 // before it are dropped whole (cheap, and no VACUUM debt), the rest is
-// deleted in batches of opts.BatchSize. With opts.DryRun it only counts.
+// deleted in batches of opts.BatchSize, and so are their ids in
+// <table>_ids. With opts.DryRun it only counts.
 func (s *Store) Cleanup(ctx context.Context, before time.Time, opts store.CleanupOptions) (store.CleanupResult, error) {
 	var res store.CleanupResult
 	batch := opts.BatchSize
@@ -75,6 +76,17 @@ func (s *Store) Cleanup(ctx context.Context, before time.Time, opts store.Cleanu
 		res.Deleted += n
 		progress(fmt.Sprintf("deleted batch of %d rows", n))
 		if n < int64(batch) {
+			break
+		}
+	}
+	// The ids of removed records go too: an id is idempotent for as long
+	// as its record is kept.
+	for {
+		tag, err := s.pool.Exec(ctx, s.sql(sqlDeleteIDsBatch), before, batch)
+		if err != nil {
+			return res, fmt.Errorf("pgstore: delete ids older than %s: %w", before.Format(time.RFC3339), err)
+		}
+		if tag.RowsAffected() < int64(batch) {
 			break
 		}
 	}

@@ -4,7 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/otelaudit/otelaudit/store"
 )
 
 // Partitioning schemes.
@@ -72,6 +77,8 @@ func (c Config) validate() error {
 	var errs []error
 	if c.DSN == "" {
 		errs = append(errs, errors.New("dsn: must not be empty"))
+	} else if _, err := pgconn.ParseConfig(c.DSN); err != nil {
+		errs = append(errs, fmt.Errorf("dsn: %s", dsnError(err, c.DSN)))
 	}
 	// Partition names add up to 10 characters to the table name, and
 	// PostgreSQL cuts identifiers at 63.
@@ -93,6 +100,20 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("timeout: %s must not be negative", c.Timeout))
 	}
 	return errors.Join(errs...)
+}
+
+// dsnError says what is wrong with a connection string without repeating
+// it: only the parser's reason, with any password it holds masked.
+func dsnError(err error, dsn string) string {
+	msg := err.Error()
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		// "cannot parse `<dsn>`: <reason>": keep the reason.
+		if i := strings.LastIndex(msg, "`: "); i >= 0 {
+			msg = msg[i+3:]
+		}
+	}
+	return "invalid connection string: " + store.Redact(msg, dsn)
 }
 
 // Validate checks a Config as Open would, for configuration loaders.

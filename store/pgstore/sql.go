@@ -97,10 +97,35 @@ JOIN pg_namespace n ON n.oid = p.relnamespace
 WHERE p.relname = $1 AND n.nspname = $2`
 
 	// The staging table lives for the connection; ON COMMIT DELETE ROWS
-	// empties it after each write.
-	sqlCreateStage = `CREATE TEMP TABLE IF NOT EXISTS %[2]s_stage_v1 (LIKE %[1]s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`
+	// empties it after each write. ord keeps the order of the batch, so
+	// that of two records with one id the first wins.
+	sqlCreateStage = `CREATE TEMP TABLE IF NOT EXISTS %[2]s_stage_v2 (LIKE %[1]s INCLUDING DEFAULTS, ord bigserial) ON COMMIT DELETE ROWS`
 
-	sqlInsertFromStage = `INSERT INTO %[1]s (%[4]s) SELECT %[4]s FROM pg_temp.%[2]s_stage_v1 ON CONFLICT (ts, id) DO NOTHING`
+	// %[4]s is the column list. Only the first record of each id that
+	// <table>_ids does not know yet is inserted; the others are the same
+	// record again or a reused id, and the first write wins.
+	sqlInsertFromStage = `WITH firsts AS (
+	SELECT DISTINCT ON (id) id, ts, ord FROM pg_temp.%[2]s_stage_v2 ORDER BY id, ord
+), fresh AS (
+	INSERT INTO %[1]s_ids (id, ts) SELECT id, ts FROM firsts ON CONFLICT (id) DO NOTHING RETURNING id
+)
+INSERT INTO %[1]s (%[4]s)
+SELECT %[4]s FROM pg_temp.%[2]s_stage_v2
+WHERE ord IN (SELECT firsts.ord FROM firsts JOIN fresh ON fresh.id = firsts.id)
+ON CONFLICT (ts, id) DO NOTHING`
+
+	// The ids of the stored records: the primary key (ts, id) of the
+	// partitioned table cannot make id alone unique, this table does.
+	sqlCreateIDs = `CREATE TABLE IF NOT EXISTS %[1]s_ids (id uuid PRIMARY KEY, ts timestamptz NOT NULL)`
+
+	sqlIDsIndex = `CREATE INDEX IF NOT EXISTS %[2]s_ids_ts_brin ON %[1]s_ids USING brin (ts)`
+
+	// Rows written before the ids table existed: the oldest row of an id
+	// is the one that counts.
+	sqlBackfillIDs = `INSERT INTO %[1]s_ids (id, ts) SELECT DISTINCT ON (id) id, ts FROM %[1]s ORDER BY id, ts ON CONFLICT (id) DO NOTHING`
+
+	sqlDeleteIDsBatch = `WITH doomed AS (SELECT id FROM %[1]s_ids WHERE ts < $1 LIMIT $2)
+DELETE FROM %[1]s_ids t USING doomed WHERE t.id = doomed.id`
 
 	sqlSelect = `SELECT id::text, ts, observed_ts, event_name, severity_number, severity_text, service_name, scope_name,
 	operation, trace_id, span_id, method, scheme, host, path, route, query, status, duration_ms, user_id,

@@ -5,14 +5,12 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/otelaudit/otelaudit/store"
@@ -34,11 +32,11 @@ var _ store.Store = (*Store)(nil)
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: config: %w", err)
+		return nil, fmt.Errorf("pgstore: config: %w", &store.ConfigError{Err: err})
 	}
 	pc, err := pgxpool.ParseConfig(cfg.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: parse dsn: %w", redactDSNError(err))
+		return nil, fmt.Errorf("pgstore: config: %w", &store.ConfigError{Err: fmt.Errorf("dsn: %s", dsnError(err, cfg.DSN))})
 	}
 	if pc.ConnConfig.ConnectTimeout == 0 || pc.ConnConfig.ConnectTimeout > cfg.Timeout {
 		pc.ConnConfig.ConnectTimeout = cfg.Timeout
@@ -56,15 +54,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: connect to %s:%d as %s: %w", pc.ConnConfig.Host, pc.ConnConfig.Port, pc.ConnConfig.User, err)
 	}
 	return &Store{cfg: cfg, pool: pool, partitions: map[string]bool{}}, nil
-}
-
-// redactDSNError keeps a password out of DSN parse errors.
-func redactDSNError(err error) error {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		return errors.New("invalid connection string (details withheld: it may hold a password)")
-	}
-	return err
 }
 
 // Close releases the connections.
@@ -116,6 +105,14 @@ var migrations = []migration{
 		for _, stmt := range strings.Split(s.sql(sqlIndexes), ";\n") {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("create index: %w", err)
+			}
+		}
+		return nil
+	}},
+	{2, "ids table: the record id alone is the idempotency key", func(ctx context.Context, s *Store, tx pgx.Tx) error {
+		for _, stmt := range []string{sqlCreateIDs, sqlIDsIndex, sqlBackfillIDs} {
+			if _, err := tx.Exec(ctx, s.sql(stmt)); err != nil {
+				return fmt.Errorf("ids table: %w", err)
 			}
 		}
 		return nil

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,24 +15,27 @@ import (
 	"github.com/otelaudit/otelaudit/store"
 )
 
-// Write stores records with one binary COPY. A batch that was (partly)
-// written before, such as a retry after a timeout, fails the plain COPY with
-// a unique violation; it is then copied into a staging table and inserted
-// with ON CONFLICT (ts, id) DO NOTHING, so nothing is duplicated. Text that
+// Write stores records, normalized (store.Normalize), with one binary COPY
+// into the table and one of their ids into <table>_ids, in one
+// transaction. The ids table makes the record id alone the idempotency key:
+// a batch that holds an id already stored (a retry after a timeout, or a
+// reused id) or twice fails the COPY with a unique violation; it is then
+// copied into a staging table and only the first record of each new id is
+// inserted, so nothing is duplicated and the first write wins. Text that
 // PostgreSQL cannot hold is fixed first (NUL becomes U+FFFD, invalid UTF-8
 // bodies go to the _binary columns); a record PostgreSQL still refuses is
-// isolated by splitting the batch, stored in a degraded form, and only if
-// that fails too reported in a RejectedError, the rest written.
+// isolated by splitting the batch and stored in degraded form
+// (store.Degraded, reported in a store.DegradedError), and only if that
+// fails too reported in a store.RejectedError, the rest written.
 func (s *Store) Write(ctx context.Context, records []store.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	stamps := make([]time.Time, 0, len(records))
+	records = store.Normalize(records, time.Now())
 	var rejected *store.RejectedError
 	good := records
 	for i := range records {
-		ts, err := checkRecord(&records[i])
-		if err != nil {
+		if _, err := parseUUID(records[i].ID); err != nil {
 			if rejected == nil {
 				rejected = &store.RejectedError{Err: err}
 				good = append([]store.Record(nil), records[:i]...)
@@ -44,21 +46,29 @@ func (s *Store) Write(ctx context.Context, records []store.Record) error {
 		if rejected != nil {
 			good = append(good, records[i])
 		}
-		stamps = append(stamps, ts)
 	}
 	if rejected != nil {
 		// Write the others; report the ones that cannot be stored.
-		if err := s.Write(ctx, good); err != nil {
-			return err
+		err := s.Write(ctx, good)
+		var deg *store.DegradedError
+		switch {
+		case err == nil:
+			return rejected
+		case errors.As(err, &deg):
+			return errors.Join(rejected, err)
 		}
-		return rejected
+		return err
+	}
+	stamps := make([]time.Time, len(records))
+	for i := range records {
+		stamps[i] = records[i].Timestamp
 	}
 	if err := s.ensurePartitions(ctx, stamps); err != nil {
 		return err
 	}
 	// The common case, a batch never written before: rows are converted as
 	// COPY streams them, so the conversion overlaps the server's work.
-	err := s.copyDirect(ctx, copySource(records))
+	err := s.copyDirect(ctx, idSource(records), copySource(records))
 	if err == nil {
 		return nil
 	}
@@ -66,15 +76,26 @@ func (s *Store) Write(ctx context.Context, records []store.Record) error {
 		return err
 	}
 	rows := make([][]any, len(records))
-	ids := make([]string, len(records))
 	for i := range records {
 		row, err := toRow(&records[i])
 		if err != nil {
 			return fmt.Errorf("pgstore: record %s: %w", records[i].ID, err)
 		}
-		rows[i], ids[i] = row, records[i].ID
+		rows[i] = row
 	}
-	return s.writeRows(ctx, rows, ids, isUniqueViolation(err))
+	var degraded store.DegradedError
+	err = s.writeRows(ctx, records, rows, isUniqueViolation(err), &degraded)
+	if len(degraded.IDs) == 0 {
+		return err
+	}
+	if err == nil {
+		return &degraded
+	}
+	var rej *store.RejectedError
+	if errors.As(err, &rej) {
+		return errors.Join(err, &degraded)
+	}
+	return err // an outage: the batch is retried whole
 }
 
 // copySource streams records to COPY, converting each as it is sent.
@@ -92,28 +113,42 @@ func copySource(records []store.Record) pgx.CopyFromSource {
 	})
 }
 
-// checkRecord validates what toRow cannot fix and returns the timestamp the
-// row is stored under.
-func checkRecord(r *store.Record) (time.Time, error) {
-	if _, err := parseUUID(r.ID); err != nil {
-		return time.Time{}, err
-	}
-	ts := r.Timestamp
-	if ts.IsZero() {
-		ts = r.ObservedTimestamp
-	}
-	if ts.IsZero() {
-		return time.Time{}, errors.New("no timestamp")
-	}
-	return ts, nil
+// idSource streams the (id, ts) of records to the COPY into the ids table.
+func idSource(records []store.Record) pgx.CopyFromSource {
+	i := -1
+	row := make([]any, 2)
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		i++
+		if i >= len(records) {
+			return nil, nil
+		}
+		id, err := parseUUID(records[i].ID)
+		row[0], row[1] = id, records[i].Timestamp
+		return row, err
+	})
+}
+
+// idRows is idSource for converted rows (id and ts are their first
+// columns).
+func idRows(rows [][]any) pgx.CopyFromSource {
+	i := -1
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		i++
+		if i >= len(rows) {
+			return nil, nil
+		}
+		return rows[i][:2], nil
+	})
 }
 
 // writeRows writes converted rows; staged says to go straight to the
-// idempotent path (the plain COPY already met a duplicate).
-func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string, staged bool) error {
+// idempotent path (the plain COPY already met a duplicate). A row refused
+// alone is written again in degraded form, its id added to degraded;
+// degraded is nil for rows that are degraded already.
+func (s *Store) writeRows(ctx context.Context, recs []store.Record, rows [][]any, staged bool, degraded *store.DegradedError) error {
 	var err error
 	if !staged {
-		err = s.copyDirect(ctx, pgx.CopyFromRows(rows))
+		err = s.copyDirect(ctx, idRows(rows), pgx.CopyFromRows(rows))
 	}
 	if staged || isUniqueViolation(err) {
 		err = s.copyStaged(ctx, rows)
@@ -121,16 +156,25 @@ func (s *Store) writeRows(ctx context.Context, rows [][]any, ids []string, stage
 	if err == nil || !isDataError(err) {
 		return err
 	}
+	ids := make([]string, len(recs))
+	for i := range recs {
+		ids[i] = recs[i].ID
+	}
 	if len(rows) > 1 {
 		// Isolate the bad record: write each half on its own.
 		mid := len(rows) / 2
-		e1 := s.writeRows(ctx, rows[:mid], ids[:mid], false)
-		e2 := s.writeRows(ctx, rows[mid:], ids[mid:], false)
+		e1 := s.writeRows(ctx, recs[:mid], rows[:mid], false, degraded)
+		e2 := s.writeRows(ctx, recs[mid:], rows[mid:], false, degraded)
 		return mergeRejected(e1, e2)
 	}
-	if degraded := degrade(rows[0], err); degraded != nil {
-		if err2 := s.writeRows(ctx, [][]any{degraded}, ids, false); err2 == nil {
-			return nil
+	if degraded != nil {
+		d := store.Degraded(recs[0], "refused by PostgreSQL: "+err.Error())
+		if row, err2 := toRow(&d); err2 == nil {
+			if err2 = s.writeRows(ctx, []store.Record{d}, [][]any{row}, false, nil); err2 == nil {
+				degraded.IDs = append(degraded.IDs, recs[0].ID)
+				degraded.Err = err
+				return nil
+			}
 		}
 	}
 	return &store.RejectedError{IDs: ids, Err: err}
@@ -153,8 +197,19 @@ func mergeRejected(a, b error) error {
 	return b
 }
 
-func (s *Store) copyDirect(ctx context.Context, src pgx.CopyFromSource) error {
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columns, src)
+// idColumns are the columns of the ids table.
+var idColumns = []string{"id", "ts"}
+
+// copyDirect copies ids and rows in one transaction: a record is in the ids
+// table exactly when its row is stored.
+func (s *Store) copyDirect(ctx context.Context, ids, rows pgx.CopyFromSource) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table + "_ids"}, idColumns, ids); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columns, rows)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("pgstore: copy into %s: %w", s.Table(), err)
 	}
@@ -166,7 +221,7 @@ func (s *Store) copyStaged(ctx context.Context, rows [][]any) error {
 		if _, err := tx.Exec(ctx, s.sql(sqlCreateStage)); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
 		}
-		stage := pgx.Identifier{s.cfg.Table + "_stage_v1"}
+		stage := pgx.Identifier{s.cfg.Table + "_stage_v2"}
 		if _, err := tx.CopyFrom(ctx, stage, columns, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("copy into staging table: %w", err)
 		}
@@ -198,25 +253,6 @@ func isDataError(err error) bool {
 	return strings.HasPrefix(c, "22") || (strings.HasPrefix(c, "23") && c != "23505") || strings.HasPrefix(c, "54")
 }
 
-// degrade returns a copy of row without its bodies and JSON columns, with
-// the reason in attributes, or nil when there is nothing left to drop.
-func degrade(row []any, cause error) []any {
-	out := append([]any(nil), row...)
-	for i, c := range columns {
-		switch c {
-		case "request_headers", "response_headers", "body", "resource", "request_body", "response_body",
-			"request_body_binary", "response_body_binary":
-			out[i] = nil
-		case "request_body_truncated", "response_body_truncated":
-			out[i] = true
-		case "attributes":
-			b, _ := json.Marshal(map[string]string{"audit.store.error": sanitizeText(cause.Error())})
-			out[i] = b
-		}
-	}
-	return out
-}
-
 // toRow converts a record to the column values of COPY, fixing what
 // PostgreSQL cannot hold.
 func toRow(r *store.Record) ([]any, error) {
@@ -224,9 +260,9 @@ func toRow(r *store.Record) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := checkRecord(r)
-	if err != nil {
-		return nil, err
+	ts := r.Timestamp
+	if ts.IsZero() {
+		return nil, errors.New("no timestamp (store.Normalize gives every record one)")
 	}
 	reqBody, reqBin := splitBody(r.RequestBody, r.RequestBodyBinary)
 	respBody, respBin := splitBody(r.ResponseBody, r.ResponseBodyBinary)
@@ -251,10 +287,10 @@ func toRow(r *store.Record) ([]any, error) {
 		return nil, fmt.Errorf("resource: %w", err)
 	}
 	return []any{
-		id, ts, nullTime(r.ObservedTimestamp), text(r.EventName), int16(r.SeverityNumber), text(r.SeverityText),
+		id, ts, nullTime(r.ObservedTimestamp), text(r.EventName), nullInt16(r.SeverityNumber), text(r.SeverityText),
 		text(r.ServiceName), text(r.ScopeName), text(r.Operation), text(r.TraceID), text(r.SpanID),
 		text(r.Method), text(r.Scheme), text(r.Host), text(r.Path), text(r.Route), text(r.Query),
-		nullInt32(r.Status), r.DurationMS, text(r.UserID), text(r.SessionID), text(r.ClientAddress), text(r.UserAgent),
+		nullInt32(r.Status), nullFloat(r.DurationMS), text(r.UserID), text(r.SessionID), text(r.ClientAddress), text(r.UserAgent),
 		reqHeaders, reqBody, reqBin, r.RequestBodySize, r.RequestBodyTruncated,
 		respHeaders, respBody, respBin, r.ResponseBodySize, r.ResponseBodyTruncated,
 		text(r.ErrorType), body, attrs, res,
@@ -299,6 +335,21 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t
+}
+
+func nullInt16(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return int16(n)
+}
+
+// nullFloat stores 0 as NULL, as MongoDB leaves the field out.
+func nullFloat(f float64) any {
+	if f == 0 {
+		return nil
+	}
+	return f
 }
 
 func nullInt32(n int) any {

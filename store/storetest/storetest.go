@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -87,6 +89,8 @@ func Run(t *testing.T, open Factory) {
 	t.Run("Cleanup", func(t *testing.T) { testCleanup(t, open(t)) })
 	t.Run("HostileValues", func(t *testing.T) { testHostile(t, open(t)) })
 	t.Run("GetUnknown", func(t *testing.T) { testGetUnknown(t, open(t)) })
+	t.Run("ReusedID", func(t *testing.T) { testReusedID(t, open(t)) })
+	t.Run("ValuesOutOfRange", func(t *testing.T) { testValuesOutOfRange(t, open(t)) })
 }
 
 func ctx(t *testing.T) context.Context {
@@ -430,5 +434,138 @@ func testHostile(t *testing.T, s store.Store) {
 func testGetUnknown(t *testing.T, s store.Store) {
 	if _, err := s.Get(ctx(t), NewID(time.Now())); err != store.ErrNotFound {
 		t.Errorf("Get of an unknown id: %v, want store.ErrNotFound", err)
+	}
+}
+
+// testReusedID: the record id alone is the idempotency key. A later record
+// with a stored id is skipped whatever its timestamp and content, in a
+// later batch or in the same one: the first write wins.
+func testReusedID(t *testing.T, s store.Store) {
+	ts := base()
+	first := NewRecord(ts, 1)
+	first.Path = "/first"
+	if err := s.Write(ctx(t), []store.Record{first}); err != nil {
+		t.Fatal(err)
+	}
+	again := NewRecord(ts.Add(26*time.Hour), 2) // another day: another partition
+	again.ID, again.Path = first.ID, "/second"
+	sameBatchA := NewRecord(ts.Add(time.Minute), 3)
+	sameBatchA.Path = "/batch-first"
+	sameBatchB := NewRecord(ts.Add(-48*time.Hour), 4)
+	sameBatchB.ID, sameBatchB.Path = sameBatchA.ID, "/batch-second"
+	other := NewRecord(ts.Add(2*time.Minute), 5)
+	if err := s.Write(ctx(t), []store.Record{again, sameBatchA, sameBatchB, other}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Count(ctx(t), store.Filter{})
+	if err != nil || n != 3 {
+		t.Errorf("%d records (%v), want 3: one per id", n, err)
+	}
+	for _, want := range []store.Record{first, sameBatchA, other} {
+		got, err := s.Get(ctx(t), want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Path != want.Path || !got.Timestamp.Equal(want.Timestamp) {
+			t.Errorf("id %s: stored %s at %s, want the first write %s at %s", want.ID, got.Path, got.Timestamp, want.Path, want.Timestamp)
+		}
+	}
+}
+
+// OutOfRange returns records with values no store can hold as they are:
+// a status beyond int32, a severity beyond int16, non-finite numbers,
+// timestamps beyond the range or absent, keys and text that are not
+// UTF-8.
+func OutOfRange(ts time.Time) []store.Record {
+	var out []store.Record
+	r := NewRecord(ts, 200)
+	r.Status = 1<<32 + 200
+	r.SeverityNumber = 70000
+	r.DurationMS = math.Inf(1)
+	r.Attributes = map[string]any{"nan": math.NaN(), "list": []any{math.Inf(-1), 1.5}, "ok": "kept"}
+	r.Body = map[string]any{"x": math.NaN()}
+	out = append(out, r)
+
+	r = NewRecord(ts.Add(time.Millisecond), 201)
+	r.Status = 1 << 31
+	r.DurationMS = math.NaN()
+	r.Timestamp = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.ObservedTimestamp = r.Timestamp
+	out = append(out, r)
+
+	r = NewRecord(ts.Add(2*time.Millisecond), 202)
+	r.Timestamp, r.ObservedTimestamp = time.Time{}, time.Time{}
+	r.Attributes = map[string]any{"bad\xffkey": "v", "text": "not \xc3\x28 utf-8", "ok": "kept"}
+	r.RequestHeaders = map[string][]string{"x-\xfe": {"h"}, "accept": {"*/*"}}
+	out = append(out, r)
+	return out
+}
+
+func testValuesOutOfRange(t *testing.T, s store.Store) {
+	ts := base()
+	recs := OutOfRange(ts)
+	before := time.Now().Add(-time.Second)
+	if err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().Add(time.Second)
+	if n, err := s.Count(ctx(t), store.Filter{}); err != nil || n != int64(len(recs)) {
+		t.Fatalf("%d records stored of %d (%v)", n, len(recs), err)
+	}
+	got := make([]store.Record, len(recs))
+	for i, r := range recs {
+		g, err := s.Get(ctx(t), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = g
+	}
+	orig := func(r store.Record, col string) any { return r.Attributes[auditconv.StoreOriginalKey(col)] }
+
+	g := got[0]
+	if g.Status != 0 || orig(g, "status") != "4294967496" {
+		t.Errorf("status 2^32+200: stored %d, original %v; want 0 (NULL) and the original kept", g.Status, orig(g, "status"))
+	}
+	if g.SeverityNumber != 0 || orig(g, "severity_number") != "70000" {
+		t.Errorf("severity 70000: stored %d, original %v", g.SeverityNumber, orig(g, "severity_number"))
+	}
+	if g.DurationMS != 0 || orig(g, "duration_ms") != "+Inf" {
+		t.Errorf("duration +Inf: stored %v, original %v", g.DurationMS, orig(g, "duration_ms"))
+	}
+	if g.Attributes["nan"] != "NaN" || fmt.Sprint(g.Attributes["list"]) != "[-Inf 1.5]" || g.Attributes["ok"] != "kept" {
+		t.Errorf("non-finite attributes: %v", g.Attributes)
+	}
+	if b, _ := g.Body.(map[string]any); b["x"] != "NaN" {
+		t.Errorf("non-finite body: %v", g.Body)
+	}
+
+	g = got[1]
+	if g.Status != 0 || orig(g, "status") != "2147483648" || orig(g, "duration_ms") != "NaN" {
+		t.Errorf("status 2^31, duration NaN: stored %d, %v; originals %v", g.Status, g.DurationMS, g.Attributes)
+	}
+	if !g.Timestamp.Equal(store.MaxTime) || orig(g, "ts") != "12000-01-01T00:00:00Z" || orig(g, "observed_ts") != "12000-01-01T00:00:00Z" {
+		t.Errorf("year 12000: stored %s, originals %v %v", g.Timestamp, orig(g, "ts"), orig(g, "observed_ts"))
+	}
+
+	g = got[2]
+	if g.Timestamp.Before(before) || g.Timestamp.After(after) || orig(g, "ts") != store.Absent {
+		t.Errorf("no timestamp: stored %s (written between %s and %s), original %v", g.Timestamp, before, after, orig(g, "ts"))
+	}
+	if g.Attributes["bad\uFFFDkey"] != "v" || g.Attributes["ok"] != "kept" || g.RequestHeaders["x-\uFFFD"][0] != "h" || g.RequestHeaders["accept"][0] != "*/*" {
+		t.Errorf("keys that are not UTF-8: attributes %v, headers %v", g.Attributes, g.RequestHeaders)
+	}
+	if keys := fmt.Sprint(orig(g, "keys")); !strings.Contains(keys, `"bad\xffkey"`) || !strings.Contains(keys, `"x-\xfe"`) {
+		t.Errorf("original keys: %s", keys)
+	}
+	if g.RequestBody != recs[2].RequestBody {
+		t.Errorf("request body lost: %q", g.RequestBody)
+	}
+
+	// Everything else is the record as Normalize makes it, in both stores.
+	want := store.Normalize(recs, g.Timestamp)
+	for i := range recs {
+		if w, gn := normalize(t, want[i]), normalize(t, got[i]); w != gn {
+			t.Errorf("record %d:\n got %s\nwant %s", i, gn, w)
+		}
 	}
 }

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelaudit/otelaudit/internal/testlogs"
+	"github.com/otelaudit/otelaudit/store"
+)
+
+// TestValidateRefusesMalformedConnectionStrings runs the collector's
+// validate command on config/dual.yaml: a DSN with sslmode=bogus and a
+// MongoDB URI with a port that is not a number fail it, naming dsn and uri,
+// without showing the password; well-formed ones pass.
+func TestValidateRefusesMalformedConnectionStrings(t *testing.T) {
+	needCollector(t)
+	e := newEnv(t)
+	validate := func(dsn, uri string) (string, error) {
+		cmd := exec.Command(collectorBin, "validate", "--config", filepath.Join(root, "config", "dual.yaml"))
+		cmd.Env = append(cmd.Environ(), e.vars()...)
+		cmd.Env = append(cmd.Env, "AUDIT_POSTGRES_DSN="+dsn, "AUDIT_MONGO_URI="+uri)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := validate("postgres://audit:s3cret@db:5432/audit?sslmode=bogus", "mongodb://audit:s3cret@db:notaport/")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("validate accepted malformed connection strings (%v):\n%s", err, out)
+	}
+	for _, want := range []string{"dsn: invalid connection string", "sslmode", "uri: invalid connection string", "port"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cret") {
+		t.Errorf("validate shows the password:\n%s", out)
+	}
+	if out, err := validate(e.dsn, e.uri); err != nil {
+		t.Errorf("validate refused well-formed connection strings: %v\n%s", err, out)
+	}
+}
+
+// deepLogs returns one log record with an attribute holding maps nested
+// depth levels deep.
+func deepLogs(depth int) []byte {
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+	lr.Body().SetStr("deep attribute")
+	m := lr.Attributes().PutEmptyMap("deep")
+	for i := 1; i < depth; i++ {
+		m = m.PutEmptyMap("k")
+	}
+	m.PutInt("depth", int64(depth))
+	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestNestingLimit shows the OTLP receiver's limit that the README
+// documents: a request holding maps nested 32 deep is stored in both
+// stores, one nested 33 deep is refused whole with 400 (protobuf's
+// recursion limit), so producers must flatten or stringify deeper values.
+func TestNestingLimit(t *testing.T) {
+	needCollector(t)
+	e := newEnv(t)
+	collector := startCollector(t, e, "dual.yaml")
+	post := func(depth int) (int, string) {
+		resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/x-protobuf", bytes.NewReader(deepLogs(depth)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := post(33); code != http.StatusBadRequest || !strings.Contains(body, "recursion") {
+		t.Errorf("maps 33 deep: %d %q, want 400 (recursion depth)", code, body)
+	}
+	if code, body := post(32); code != http.StatusOK {
+		t.Fatalf("maps 32 deep: %d %q, want 200", code, body)
+	}
+	pg, mg := openStores(t, e)
+	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
+		waitCount(t, name, s, 1, collector)
+		recs, err := s.Query(context.Background(), store.Filter{})
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%s: %v %d", name, err, len(recs))
+		}
+		v := recs[0].Attributes["deep"]
+		depth := 0
+		for m, ok := v.(map[string]any); ok; m, ok = m["k"].(map[string]any) {
+			depth++
+			v = m
+		}
+		if depth != 32 {
+			t.Errorf("%s: stored %d levels, want 32", name, depth)
+		}
+	}
+	collector.stop(t)
+}
+
+// TestOutOfRangeValuesThroughTheCollector posts the 300 records of
+// testlogs.OutOfRange (a NaN attribute, a +Inf duration, a status beyond
+// int32, the largest OTLP timestamps, none, keys that are not UTF-8, a
+// reused id) to the built collector with config/dual.yaml: both stores hold
+// the same 299 records, none wrapped or dropped, and nothing stays queued.
+func TestOutOfRangeValuesThroughTheCollector(t *testing.T) {
+	needCollector(t)
+	e := newEnv(t)
+	collector := startCollector(t, e, "dual.yaml")
+	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(testlogs.OutOfRange(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/x-protobuf", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("OTLP export: %s", resp.Status)
+	}
+	pg, mg := openStores(t, e)
+	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
+		waitCount(t, name, s, testlogs.OutOfRangeStored, collector)
+	}
+	collector.stop(t)
+	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
+		t.Run(name, func(t *testing.T) { testlogs.CheckOutOfRange(t, s, 0, 0) })
+	}
+}
