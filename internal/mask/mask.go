@@ -32,7 +32,7 @@ const RulesVersion = "2"
 // not occur inside ordinary words.
 var DefaultSensitiveKeys = []string{
 	"password", "passwd", "passphrase", "passcode", "secret", "token", "apikey", "accesskey",
-	"authorization", "cookie", "credential", "privatekey", "sessionid", "sessionkey",
+	"authorization", "authkey", "cookie", "credential", "privatekey", "sessionid", "sessionkey",
 }
 
 // DefaultExactKeys are the terms that a normalised key must equal to be
@@ -273,6 +273,15 @@ func sensitive[T string | []byte](m *Masker, key T) bool {
 	for _, e := range m.exact {
 		if string(e) == string(n) {
 			return true
+		}
+	}
+	if len(key) > 2 && (key[0] == 'x' || key[0] == 'X') && (key[1] == '-' || key[1] == '_') {
+		// X-Auth, X-Session: the experimental prefix of headers and
+		// parameters does not make an exact word less of a secret.
+		for _, e := range m.exact {
+			if string(e) == string(n[1:]) {
+				return true
+			}
 		}
 	}
 	if len(m.words) > 0 {
