@@ -134,3 +134,17 @@ func TestRuleSetCorpusAtTheSource(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskingKeysCanBeAddedAndRemoved(t *testing.T) {
+	srv, rec := setup(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+		audithttp.WithoutSensitiveKeys("code"), audithttp.WithExactKeys("voucher"), audithttp.WithSensitiveKeys("iban"))
+	resp, err := srv.Client().Get(srv.URL + "/p?code=SKU-1&voucher=v-99&my_iban=DE00&sid=s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	a := attrs(rec.wait(t, 1)[0])
+	if q := str(t, a, auditconv.URLQuery); q != "code=SKU-1&voucher=****&my_iban=****&sid=****" {
+		t.Errorf("url.query = %q", q)
+	}
+}
