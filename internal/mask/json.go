@@ -170,7 +170,14 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 // has a '=', ':' or '<'. The check keeps plain strings (names, ids, prose)
 // on the detectors' fast path.
 func mayHoldKeys(s []byte) bool {
-	for _, c := range s {
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // eight bytes at a time, like scanString
+		w := binary.LittleEndian.Uint64(s[i:])
+		if hasByte(w, '=')|hasByte(w, ':')|hasByte(w, '<') != 0 {
+			return true
+		}
+	}
+	for _, c := range s[i:] {
 		if c == '=' || c == ':' || c == '<' {
 			return true
 		}

@@ -30,7 +30,10 @@ func (m *Masker) Free(s string) (string, int) {
 }
 
 func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
-	out, n := m.textKeys(b, inPlace)
+	out, n := b, 0
+	if mayHoldKeys(b) { // no '=', ':' or '<': no key/value pattern to find
+		out, n = m.textKeys(b, inPlace)
+	}
 	if m.detectors == 0 {
 		return out, n
 	}
@@ -65,7 +68,7 @@ func (m *Masker) textKeys(b []byte, inPlace bool) ([]byte, int) {
 		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
 			j++
 		}
-		if j >= len(b) || !(b[j] == '=' || b[j] == ':') || !sensitive(m, b[start:end]) {
+		if j >= len(b) || !(b[j] == '=' || b[j] == ':') || !m.verdicts.sensitive(m, b[start:end]) {
 			continue
 		}
 		sep := b[j]
