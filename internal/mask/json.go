@@ -72,14 +72,14 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 			continue
 		}
 
-		end, closed, escaped := scanString(b, i)
+		end, closed, escaped, keys := scanStringKeys(b, i)
 		j := end
 		for j < len(b) && isSpace(b[j]) {
 			j++
 		}
 		if !closed || j >= len(b) || b[j] != ':' {
 			// A value, or a key cut by the end of the input.
-			m.jsonStringValue(&e, b, i, end, closed, escaped)
+			m.jsonStringValue(&e, b, i, end, closed, escaped, keys)
 			i = end
 			continue
 		}
@@ -130,13 +130,14 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 // holds JSON is masked as JSON, one that may hold key/value text (a form,
 // a URL, `key: value`, XML, a GraphQL query) as text, any other runs
 // through the detectors.
-func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escaped bool) {
+// keys says the literal holds a '=', ':' or '<'.
+func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escaped, keys bool) {
 	contentEnd := end
 	if closed {
 		contentEnd = end - 1
 	}
 	content := b[i+1 : contentEnd]
-	if len(content) < 3 || !(escaped || mayHoldKeys(content)) {
+	if len(content) < 3 || !(escaped || keys) {
 		m.detect(e, i+1, content, jsonInside)
 		return
 	}
@@ -219,29 +220,46 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // b[i] == '"', whether it was closed before the end of b, and whether it
 // holds an escape. It looks at eight bytes at a time.
 func scanString(b []byte, i int) (end int, closed, escaped bool) {
+	end, closed, escaped, _ = scanStringKeys(b, i)
+	return end, closed, escaped
+}
+
+// scanStringKeys is scanString that also reports whether the string holds
+// a '=', ':' or '<' (see mayHoldKeys), in the same pass.
+func scanStringKeys(b []byte, i int) (end int, closed, escaped, keys bool) {
 	j := i + 1
+	var special uint64
 	for {
 		for j+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[j:])
+			sp := hasByte(w, '=') | hasByte(w, ':') | hasByte(w, '<')
 			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-				j += bits.TrailingZeros64(m) / 8
+				k := bits.TrailingZeros64(m) / 8
+				// Only the bytes before the quote or backslash: a set bit
+				// below it always marks a real match.
+				special |= sp & (1<<(8*k) - 1)
+				j += k
 				break
 			}
+			special |= sp
 			j += 8
 		}
 		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			if c := b[j]; c == '=' || c == ':' || c == '<' {
+				special = 1
+			}
 			j++
 		}
 		switch {
 		case j >= len(b):
-			return len(b), false, escaped
+			return len(b), false, escaped, special != 0
 		case b[j] == '"':
-			return j + 1, true, escaped
+			return j + 1, true, escaped, special != 0
 		}
 		escaped = true
 		j += 2 // the backslash and the byte it escapes
 		if j > len(b) {
-			return len(b), false, true
+			return len(b), false, true, special != 0
 		}
 	}
 }
