@@ -44,18 +44,19 @@ var trigger = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "eBbA-gsrwx:" {
+	for _, c := range "eBbA-gsrwx:=<" {
 		t[c] = true
 	}
 	return t
 }()
 
 // detect runs the value detectors over s, which is e.src[base:base+len(s)],
-// masking every secret found.
-func (m *Masker) detect(e *editor, base int, s []byte, q quoting) {
+// masking every secret found. In the same pass it reports whether s holds
+// a '=', ':' or '<', where a key/value pattern of Text may start.
+func (m *Masker) detect(e *editor, base int, s []byte, q quoting) (keys bool) {
 	d := m.detectors
 	if d == 0 || len(s) < minDetectable {
-		return
+		return mayHoldKeys(s)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -63,8 +64,9 @@ func (m *Masker) detect(e *editor, base int, s []byte, q quoting) {
 			i++
 			continue
 		}
-		if c == ':' {
-			if d&DetectURL != 0 && i > 0 && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' && isAlnum(s[i-1]) {
+		if c == ':' || c == '=' || c == '<' {
+			keys = true
+			if c == ':' && d&DetectURL != 0 && i > 0 && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' && isAlnum(s[i-1]) {
 				i = m.maskURL(e, base, s, i, q)
 				continue
 			}
@@ -121,6 +123,7 @@ func (m *Masker) detect(e *editor, base int, s []byte, q quoting) {
 		}
 		i++
 	}
+	return keys
 }
 
 // maskURL masks the URL whose "://" is at s[i]: the password of its

@@ -72,14 +72,14 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 			continue
 		}
 
-		end, closed, escaped, keys := scanStringKeys(b, i)
+		end, closed, escaped := scanString(b, i)
 		j := end
 		for j < len(b) && isSpace(b[j]) {
 			j++
 		}
 		if !closed || j >= len(b) || b[j] != ':' {
 			// A value, or a key cut by the end of the input.
-			m.jsonStringValue(&e, b, i, end, closed, escaped, keys)
+			m.jsonStringValue(&e, b, i, end, closed, escaped)
 			i = end
 			continue
 		}
@@ -130,16 +130,24 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 // holds JSON is masked as JSON, one that may hold key/value text (a form,
 // a URL, `key: value`, XML, a GraphQL query) as text, any other runs
 // through the detectors.
-// keys says the literal holds a '=', ':' or '<'.
-func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escaped, keys bool) {
+func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escaped bool) {
 	contentEnd := end
 	if closed {
 		contentEnd = end - 1
 	}
 	content := b[i+1 : contentEnd]
-	if len(content) < 3 || !(escaped || keys) {
-		m.detect(e, i+1, content, jsonInside)
-		return
+	if !escaped {
+		// The detectors first, into an editor of this string alone: they
+		// tell in the same pass whether text patterns may apply, and what
+		// they masked is dropped when the text path does it all again.
+		te := editor{src: content}
+		if keys := m.detect(&te, 0, content, jsonInside); !keys || len(content) < 3 {
+			if out, n := te.result(); n > 0 {
+				e.replace(i+1, contentEnd, out)
+				e.count += n - 1
+			}
+			return
+		}
 	}
 	src := content
 	if escaped {
@@ -171,19 +179,28 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 // has a '=', ':' or '<'. The check keeps plain strings (names, ids, prose)
 // on the detectors' fast path.
 func mayHoldKeys(s []byte) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 { // eight bytes at a time, like scanString
+	if len(s) < 8 {
+		for _, c := range s {
+			if c == '=' || c == ':' || c == '<' {
+				return true
+			}
+		}
+		return false
+	}
+	// Eight bytes at a time; the last word overlaps the one before it
+	// rather than leaving a tail to check byte by byte.
+	for i := 0; ; i += 8 {
+		if i+8 > len(s) {
+			i = len(s) - 8
+		}
 		w := binary.LittleEndian.Uint64(s[i:])
 		if hasByte(w, '=')|hasByte(w, ':')|hasByte(w, '<') != 0 {
 			return true
 		}
-	}
-	for _, c := range s[i:] {
-		if c == '=' || c == ':' || c == '<' {
-			return true
+		if i+8 == len(s) {
+			return false
 		}
 	}
-	return false
 }
 
 func firstNonSpace(s []byte) int {
@@ -220,46 +237,29 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // b[i] == '"', whether it was closed before the end of b, and whether it
 // holds an escape. It looks at eight bytes at a time.
 func scanString(b []byte, i int) (end int, closed, escaped bool) {
-	end, closed, escaped, _ = scanStringKeys(b, i)
-	return end, closed, escaped
-}
-
-// scanStringKeys is scanString that also reports whether the string holds
-// a '=', ':' or '<' (see mayHoldKeys), in the same pass.
-func scanStringKeys(b []byte, i int) (end int, closed, escaped, keys bool) {
 	j := i + 1
-	var special uint64
 	for {
 		for j+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[j:])
-			sp := hasByte(w, '=') | hasByte(w, ':') | hasByte(w, '<')
 			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-				k := bits.TrailingZeros64(m) / 8
-				// Only the bytes before the quote or backslash: a set bit
-				// below it always marks a real match.
-				special |= sp & (1<<(8*k) - 1)
-				j += k
+				j += bits.TrailingZeros64(m) / 8
 				break
 			}
-			special |= sp
 			j += 8
 		}
 		for j < len(b) && b[j] != '"' && b[j] != '\\' {
-			if c := b[j]; c == '=' || c == ':' || c == '<' {
-				special = 1
-			}
 			j++
 		}
 		switch {
 		case j >= len(b):
-			return len(b), false, escaped, special != 0
+			return len(b), false, escaped
 		case b[j] == '"':
-			return j + 1, true, escaped, special != 0
+			return j + 1, true, escaped
 		}
 		escaped = true
 		j += 2 // the backslash and the byte it escapes
 		if j > len(b) {
-			return len(b), false, true, special != 0
+			return len(b), false, true
 		}
 	}
 }
