@@ -137,15 +137,18 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 	}
 	content := b[i+1 : contentEnd]
 	if !escaped {
-		// The detectors first, into an editor of this string alone: they
-		// tell in the same pass whether text patterns may apply, and what
-		// they masked is dropped when the text path does it all again.
-		te := editor{src: content}
-		if keys := m.detect(&te, 0, content, jsonInside); !keys || len(content) < 3 {
-			if out, n := te.result(); n > 0 {
-				e.replace(i+1, contentEnd, out)
-				e.count += n - 1
-			}
+		// The detectors first: they tell in the same pass whether text
+		// patterns may apply.
+		outPos := i + 1 // where the content starts in e.out
+		if e.out != nil {
+			outPos = len(e.out) + i + 1 - e.last
+		}
+		count := e.count
+		if !m.detect(e, i+1, content, jsonInside) || len(content) < 3 {
+			return
+		}
+		if e.count > count {
+			m.jsonStringAgain(e, b, i, contentEnd, outPos)
 			return
 		}
 	}
@@ -175,33 +178,42 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 	e.count += n - 1
 }
 
+// jsonStringAgain runs the text patterns over the string value whose
+// content b[i+1:contentEnd] the detectors have just masked in e (its
+// masked form starts at e.out[outPos:]), and replaces the whole string
+// with the result. It is the rare case of a string that holds both a
+// detected secret and a key/value pattern.
+func (m *Masker) jsonStringAgain(e *editor, b []byte, i, contentEnd, outPos int) {
+	masked := unescapeJSON(nil, e.out[outPos:]) // only the replacements were escaped
+	masked = append(masked, b[e.last:contentEnd]...)
+	out, n := m.text(masked, true)
+	if n == 0 {
+		return // nothing more: the detectors' work stands
+	}
+	lit := appendJSONString(nil, out)
+	lit = lit[1 : len(lit)-1]
+	e.out, e.last = e.out[:outPos], i+1
+	e.replace(i+1, contentEnd, lit)
+	e.count += n - 1
+}
+
 // mayHoldKeys reports whether s may hold a key and its value as text: it
 // has a '=', ':' or '<'. The check keeps plain strings (names, ids, prose)
 // on the detectors' fast path.
 func mayHoldKeys(s []byte) bool {
-	if len(s) < 8 {
-		for _, c := range s {
-			if c == '=' || c == ':' || c == '<' {
-				return true
-			}
-		}
+	if len(s) < 3 { // the shortest pattern is "k=v"
 		return false
 	}
-	// Eight bytes at a time; the last word overlaps the one before it
-	// rather than leaving a tail to check byte by byte.
-	for i := 0; ; i += 8 {
-		if i+8 > len(s) {
-			i = len(s) - 8
-		}
-		w := binary.LittleEndian.Uint64(s[i:])
-		if hasByte(w, '=')|hasByte(w, ':')|hasByte(w, '<') != 0 {
+	for _, c := range s {
+		if keyMark[c] {
 			return true
 		}
-		if i+8 == len(s) {
-			return false
-		}
 	}
+	return false
 }
+
+// keyMark marks the bytes that can separate a key from its value in text.
+var keyMark = [256]bool{'=': true, ':': true, '<': true}
 
 func firstNonSpace(s []byte) int {
 	k := 0

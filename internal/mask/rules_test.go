@@ -141,3 +141,16 @@ func TestMultipartLF(t *testing.T) {
 		t.Errorf("Multipart = %q (%d)", got, n)
 	}
 }
+
+func TestJSONStringWithDetectedSecretAndKeys(t *testing.T) {
+	in := `{"log":"AKIAABCDEFGHIJKLMNOP used by user=bob pwd=p1","n":1}`
+	want := `{"log":"**** used by user=bob pwd=****","n":1}`
+	for _, m := range []*Masker{Default(), mustNew(Config{Replacement: `"x"`})} {
+		got, n := m.JSON([]byte(in))
+		w := strings.ReplaceAll(want, "****", strings.ReplaceAll(m.replacement, `"`, `\"`))
+		if string(got) != w || n != 2 {
+			t.Errorf("JSON = %s (%d), want %s", got, n, w)
+		}
+		checkInPlace(t, []byte(in))
+	}
+}
