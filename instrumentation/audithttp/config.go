@@ -50,6 +50,8 @@ type config struct {
 	headers        bool
 	masking        bool
 	sensitiveKeys  []string
+	exactKeys      []string
+	removeKeys     []string
 	masker         *mask.Masker
 	userID         func(*http.Request) string
 	attributes     func(*http.Request, int) []attribute.KeyValue
@@ -76,11 +78,11 @@ func newConfig(opts []Option) *config {
 	}
 	c.logger = c.provider.Logger(ScopeName, log.WithInstrumentationVersion(Version))
 	if c.masking {
-		m, err := mask.New(mask.Config{SensitiveKeys: c.sensitiveKeys})
+		m, err := mask.New(mask.Config{SensitiveKeys: c.sensitiveKeys, ExactKeys: c.exactKeys, RemoveKeys: c.removeKeys})
 		if err != nil {
 			// Never audit unmasked because of a bad key list: fall back to the
 			// defaults and say why.
-			otel.Handle(fmt.Errorf("audithttp: WithSensitiveKeys: %w; using the default keys", err))
+			otel.Handle(fmt.Errorf("audithttp: masking keys: %w; using the default keys", err))
 			m = mask.Default()
 		}
 		c.masker = m
@@ -174,9 +176,24 @@ func WithHeaders(on bool) Option {
 }
 
 // WithSensitiveKeys adds terms to the default masking terms; a key whose
-// normalised form contains a term is masked.
+// normalised form contains a term is masked. docs/masking.md lists the
+// default rule set.
 func WithSensitiveKeys(keys ...string) Option {
 	return optionFunc(func(c *config) { c.sensitiveKeys = append(c.sensitiveKeys, keys...) })
+}
+
+// WithExactKeys adds terms that a normalised key must equal to be masked:
+// short or ambiguous words that as substrings would mask look-alikes.
+func WithExactKeys(keys ...string) Option {
+	return optionFunc(func(c *config) { c.exactKeys = append(c.exactKeys, keys...) })
+}
+
+// WithoutSensitiveKeys removes terms from the masking rule set, whichever
+// list holds them (for example "code" in an API where it names a product
+// code). A term the rule set does not hold is reported through otel.Handle
+// and the default keys are used.
+func WithoutSensitiveKeys(keys ...string) Option {
+	return optionFunc(func(c *config) { c.removeKeys = append(c.removeKeys, keys...) })
 }
 
 // WithMasking turns masking at the source on or off (default on). Turn it

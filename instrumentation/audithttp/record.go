@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 
 	"github.com/otelaudit/otelaudit/auditconv"
+	"github.com/otelaudit/otelaudit/internal/mask"
 )
 
 // attrPool recycles the attribute slices records are built in: Record.AddAttributes
@@ -59,7 +60,7 @@ func (ex *exchange) finish(pv any) {
 		attribute.String(auditconv.RecordID, ex.id),
 		attribute.String(auditconv.HTTPRequestMethod, r.Method),
 		attribute.String(auditconv.URLScheme, ex.scheme(viaProxy)),
-		attribute.String(auditconv.URLPath, r.URL.Path),
+		attribute.String(auditconv.URLPath, ex.path()),
 		attribute.Int(auditconv.HTTPResponseStatusCode, status),
 		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
 		attribute.String(auditconv.ClientAddress, clientAddress(r, cfg.trustedProxies, viaProxy)),
@@ -84,7 +85,7 @@ func (ex *exchange) finish(pv any) {
 		attrs = append(attrs, attribute.String(auditconv.HTTPRoute, r.Pattern))
 	}
 	if ua := r.UserAgent(); ua != "" {
-		attrs = append(attrs, attribute.String(auditconv.UserAgentOriginal, ua))
+		attrs = append(attrs, attribute.String(auditconv.UserAgentOriginal, ex.mask((*mask.Masker).Free, ua)))
 	}
 	if uid := ex.user(); uid != "" {
 		attrs = append(attrs, attribute.String(auditconv.UserID, uid))
@@ -125,10 +126,12 @@ func (ex *exchange) finish(pv any) {
 		attrs = append(attrs,
 			attribute.String(auditconv.ErrorType, auditconv.ErrorTypePanic),
 			attribute.String(auditconv.ExceptionType, fmt.Sprintf("%T", pv)),
-			attribute.String(auditconv.ExceptionMessage, fmt.Sprint(pv)),
+			// A panic's message often quotes what failed: a DSN with its
+			// password, a request with its token.
+			attribute.String(auditconv.ExceptionMessage, ex.mask((*mask.Masker).Free, fmt.Sprint(pv))),
 		)
 		if pv != http.ErrAbortHandler { // a deliberate abort, which net/http does not log either
-			attrs = append(attrs, attribute.String(auditconv.ExceptionStacktrace, string(debug.Stack())))
+			attrs = append(attrs, attribute.String(auditconv.ExceptionStacktrace, ex.mask((*mask.Masker).Free, string(debug.Stack()))))
 		}
 	case status >= 500:
 		attrs = append(attrs, attribute.String(auditconv.ErrorType, strconv.Itoa(status)))
@@ -161,6 +164,25 @@ func (ex *exchange) finish(pv any) {
 		ctx = context.WithoutCancel(ctx)
 	}
 	cfg.logger.Emit(ctx, rec)
+}
+
+// path is url.path, masked by the route's wildcards (/reset/{token}).
+func (ex *exchange) path() string {
+	p := ex.req.URL.Path
+	if ex.cfg.masker != nil {
+		p, _ = ex.cfg.masker.Path(ex.req.Pattern, p)
+	}
+	return p
+}
+
+// mask applies f with the configured masker, or returns s when masking at
+// the source is off.
+func (ex *exchange) mask(f func(*mask.Masker, string) (string, int), s string) string {
+	if ex.cfg.masker == nil {
+		return s
+	}
+	out, _ := f(ex.cfg.masker, s)
+	return out
 }
 
 // dedupUserAttrs keeps every key once, so that the record never carries

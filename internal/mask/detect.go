@@ -25,9 +25,12 @@ const (
 	// DetectTokens finds GitHub, Stripe, Slack and Google API tokens by
 	// their prefixes.
 	DetectTokens
+	// DetectURL finds URLs (scheme://…) in any value: the password of
+	// their userinfo is masked, their query and fragment like url.query.
+	DetectURL
 
 	// AllDetectors is every detector.
-	AllDetectors = DetectCreditCard | DetectJWT | DetectBearer | DetectAWSAccessKey | DetectPrivateKey | DetectTokens
+	AllDetectors = DetectCreditCard | DetectJWT | DetectBearer | DetectAWSAccessKey | DetectPrivateKey | DetectTokens | DetectURL
 	// DetectNone, in Config.Detectors, switches every detector off.
 	DetectNone Detector = 1 << 31
 )
@@ -41,22 +44,32 @@ var trigger = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "eBbA-gsrwx" {
+	for _, c := range "eBbA-gsrwx:=<" {
 		t[c] = true
 	}
 	return t
 }()
 
 // detect runs the value detectors over s, which is e.src[base:base+len(s)],
-// masking every secret found.
-func (m *Masker) detect(e *editor, base int, s []byte, q quoting) {
+// masking every secret found. In the same pass it reports whether s holds
+// a '=', ':' or '<', where a key/value pattern of Text may start.
+func (m *Masker) detect(e *editor, base int, s []byte, q quoting) (keys bool) {
 	d := m.detectors
 	if d == 0 || len(s) < minDetectable {
-		return
+		return mayHoldKeys(s)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if !trigger[c] {
+			i++
+			continue
+		}
+		if c == ':' || c == '=' || c == '<' {
+			keys = true
+			if c == ':' && d&DetectURL != 0 && i > 0 && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' && isAlnum(s[i-1]) {
+				i = m.maskURL(e, base, s, i, q)
+				continue
+			}
 			i++
 			continue
 		}
@@ -110,6 +123,49 @@ func (m *Masker) detect(e *editor, base int, s []byte, q quoting) {
 		}
 		i++
 	}
+	return keys
+}
+
+// maskURL masks the URL whose "://" is at s[i]: the password of its
+// userinfo, and the pairs of its query and fragment. It returns the end of
+// the URL.
+func (m *Masker) maskURL(e *editor, base int, s []byte, i int, q quoting) int {
+	end := i + 3
+	for end < len(s) && !endsURL(s[end]) {
+		end++
+	}
+	auth := i + 3
+	authEnd := auth
+	for authEnd < end && s[authEnd] != '/' && s[authEnd] != '?' && s[authEnd] != '#' {
+		authEnd++
+	}
+	if at := bytes.LastIndexByte(s[auth:authEnd], '@'); at >= 0 {
+		if colon := bytes.IndexByte(s[auth:auth+at], ':'); colon >= 0 && colon+1 < at {
+			e.mask(m, base+auth+colon+1, base+auth+at, s[auth+colon+1:auth+at], false, q)
+		}
+	}
+	if k := bytes.IndexByte(s[authEnd:end], '?'); k >= 0 {
+		qs := authEnd + k + 1
+		qe := qs + bytes.IndexByte(s[qs:end], '#')
+		if qe < qs {
+			qe = end
+		}
+		m.pairsInto(e, base+qs, s[qs:qe], q)
+	}
+	if k := bytes.IndexByte(s[authEnd:end], '#'); k >= 0 {
+		fs := authEnd + k + 1
+		m.pairsInto(e, base+fs, s[fs:end], q) // #access_token=… of OAuth's implicit flow
+	}
+	return end
+}
+
+// endsURL reports whether c ends a URL embedded in text.
+func endsURL(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', '"', '\'', '<', '>', '\\', '`', '{', '}', '|', '^':
+		return true
+	}
+	return false
 }
 
 // scanCard scans the digit run at s[i] (digits with single spaces or dashes

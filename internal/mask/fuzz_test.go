@@ -3,6 +3,8 @@ package mask
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -11,6 +13,17 @@ const planted = "Zq9PLANTEDsecret7"
 var jsonSeeds = []string{
 	`{"a":1}`, `[{"password":"x"},{"b":[1,2,{"token":{"t":1}}]}]`, `{"pass\u0077ord":"x"}`, `"str"`, `{"a":"{\"secret\":1}"}`,
 	`{"a":`, `{password: "x"}`, `{"card":"4111 1111 1111 1111"}`, `{"k":"Bearer abc.def-1"}`, "\x00\xff{", `[[[[[[[[`,
+	`{"u":"https://a:b@h/x?sig=1#access_token=2"}`, `{"q":"mutation { f(pwd: \"x\") { ok } }"}`, `{"s":" \n {\"key\":[1]}"}`,
+	`{"f":"a=1;pass=2"}`, `{"x":"<p:password><![CDATA[z]]></p:password>"}`,
+}
+
+// textSeeds are the formats the text patterns know.
+var textSeeds = []string{
+	"a=b", "<password>x</password>", "Authorization: Bearer abc1", `"token": "x"`, "-----BEGIN ", "<a",
+	"<ns:secret><![CDATA[a]]b]]></ns:secret>", `<entry key="password" value="v"/>`, `<input value="v" type="password">`,
+	`"pwd"=>"x", :auth => 'y'`, "db:\n  password: |\n    a\n    b\n  port: 1\n", "passphrase = a b c\n",
+	"u=1;pwd=2", "see https://u:p@h/x?code=1#id_token=2 and postgres://a:b@c/d",
+	"<name>db.password</name><value>x</value>", "--b\nContent-Disposition: form-data; name=\"pin\"\n\n1\n--b--",
 }
 
 func FuzzJSON(f *testing.F) {
@@ -59,18 +72,34 @@ func FuzzQuery(f *testing.F) {
 }
 
 func FuzzText(f *testing.F) {
-	for _, s := range []string{"a=b", "<password>x</password>", "Authorization: Bearer abc1", `"token": "x"`, "-----BEGIN ", "<a"} {
+	for _, s := range textSeeds {
 		f.Add([]byte(s))
 	}
 	m := Default()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m.Text(in)
 		m.Body("multipart/form-data; boundary=b", in)
-		doc := append([]byte("password="+planted+"\n"), in...)
-		if out, _ := m.Text(doc); bytes.Contains(out, []byte(planted)) {
-			t.Fatalf("planted secret survived: %q", out)
+		m.Free(string(in))
+		m.URL(string(in))
+		for _, prefix := range []string{
+			"password=" + planted + "\n",
+			"<x:pwd><![CDATA[" + planted + "]]></x:pwd>",
+			`<add key="client_secret" value="` + planted + `"/>`,
+			`"access"=>"` + planted + `" `,
+			"auth: |\n  " + planted + "\n",
+			"dsn=x://u:" + planted + "@h/ ",
+			"see https://h/p?sig=" + planted + " ",
+		} {
+			doc := append([]byte(prefix), in...)
+			if out, _ := m.Text(doc); bytes.Contains(out, []byte(planted)) {
+				t.Fatalf("planted secret survived: %q", out)
+			}
 		}
-		doc = append([]byte("--b\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\n"+planted+"\r\n"), in...)
+		lf := append([]byte("--b\nContent-Disposition: form-data; name=\"pwd\"\n\n"+planted+"\n"), in...)
+		if out, _ := m.Body("multipart/form-data; boundary=b", lf); bytes.Contains(out, []byte(planted)) {
+			t.Fatalf("planted LF multipart secret survived: %q", out)
+		}
+		doc := append([]byte("--b\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\n"+planted+"\r\n"), in...)
 		if out, _ := m.Body("multipart/form-data; boundary=b", doc); bytes.Contains(out, []byte(planted)) {
 			t.Fatalf("planted multipart secret survived: %q", out)
 		}
@@ -85,7 +114,7 @@ var inPlaceMaskers = []*Masker{
 	mustNew(Config{Mode: ModePartial, Replacement: "x"}),
 }
 
-var inPlaceTypes = []string{"application/json", "application/x-www-form-urlencoded", "text/plain", "application/xml"}
+var inPlaceTypes = []string{"application/json", "application/x-www-form-urlencoded", "text/plain", "application/xml", "multipart/form-data; boundary=b"}
 
 func mustNew(cfg Config) *Masker {
 	m, err := New(cfg)
@@ -124,8 +153,27 @@ func checkInPlace(t *testing.T, in []byte) {
 	}
 }
 
+// FuzzPath checks that a wildcard named like a secret masks its segment
+// whatever the path around it, and that Path never fails.
+func FuzzPath(f *testing.F) {
+	for _, s := range []string{"", "/", "a/b", "//", "/x;sid=1", "%2F"} {
+		f.Add("/r/{id}/{rest...}", s)
+	}
+	m := Default()
+	f.Fuzz(func(t *testing.T, route, in string) {
+		m.Path(route, in)
+		if strings.Contains(in, "/") {
+			return // the planted segment must stay one segment
+		}
+		p := "/reset/" + planted + in + "/x"
+		if out, _ := m.Path("GET /reset/{token}/x", p); strings.Contains(out, planted) {
+			t.Fatalf("planted segment survived: %q", out)
+		}
+	})
+}
+
 func FuzzBodyInPlace(f *testing.F) {
-	for _, s := range append(jsonSeeds, "password=abc&x=AKIAABCDEFGHIJKLMNOP", "<token>t</token> Bearer abc.def-1") {
+	for _, s := range slices.Concat(jsonSeeds, textSeeds, []string{"password=abc&x=AKIAABCDEFGHIJKLMNOP", "<token>t</token> Bearer abc.def-1"}) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(checkInPlace)

@@ -127,26 +127,100 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 }
 
 // jsonStringValue masks inside the string value b[i:end]: a string that
-// holds JSON is masked as JSON, any other runs through the detectors.
+// holds JSON is masked as JSON, one that may hold key/value text (a form,
+// a URL, `key: value`, XML, a GraphQL query) as text, any other runs
+// through the detectors.
 func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escaped bool) {
 	contentEnd := end
 	if closed {
 		contentEnd = end - 1
 	}
 	content := b[i+1 : contentEnd]
-	if escaped && len(content) > 1 && (content[0] == '{' || content[0] == '[') {
-		decoded := unescapeJSON(nil, content)
-		if masked, n := m.json(decoded, true); n > 0 {
-			lit := appendJSONString(nil, masked)
-			if !closed {
-				lit = lit[:len(lit)-1]
-			}
-			e.replace(i, end, lit)
-			e.count += n - 1
+	if !escaped {
+		// The detectors first: they tell in the same pass whether text
+		// patterns may apply.
+		outPos := i + 1 // where the content starts in e.out
+		if e.out != nil {
+			outPos = len(e.out) + i + 1 - e.last
+		}
+		count := e.count
+		if !m.detect(e, i+1, content, jsonInside) || len(content) < 3 {
+			return
+		}
+		if e.count > count {
+			m.jsonStringAgain(e, b, i, contentEnd, outPos)
 			return
 		}
 	}
-	m.detect(e, i+1, content, jsonInside)
+	src := content
+	if escaped {
+		src = unescapeJSON(nil, content)
+	}
+	var masked []byte
+	var n int
+	switch k := firstNonSpace(src); {
+	case k < len(src) && (src[k] == '{' || src[k] == '['):
+		masked, n = m.json(src, escaped) // a decoded copy is ours to write
+	case escaped && !mayHoldKeys(src):
+		m.detect(e, i+1, content, jsonInside)
+		return
+	default:
+		masked, n = m.text(src, escaped)
+	}
+	if n == 0 {
+		return
+	}
+	lit := appendJSONString(nil, masked)
+	if !closed {
+		lit = lit[:len(lit)-1]
+	}
+	e.replace(i, end, lit)
+	e.count += n - 1
+}
+
+// jsonStringAgain runs the text patterns over the string value whose
+// content b[i+1:contentEnd] the detectors have just masked in e (its
+// masked form starts at e.out[outPos:]), and replaces the whole string
+// with the result. It is the rare case of a string that holds both a
+// detected secret and a key/value pattern.
+func (m *Masker) jsonStringAgain(e *editor, b []byte, i, contentEnd, outPos int) {
+	masked := unescapeJSON(nil, e.out[outPos:]) // only the replacements were escaped
+	masked = append(masked, b[e.last:contentEnd]...)
+	out, n := m.text(masked, true)
+	if n == 0 {
+		return // nothing more: the detectors' work stands
+	}
+	lit := appendJSONString(nil, out)
+	lit = lit[1 : len(lit)-1]
+	e.out, e.last = e.out[:outPos], i+1
+	e.replace(i+1, contentEnd, lit)
+	e.count += n - 1
+}
+
+// mayHoldKeys reports whether s may hold a key and its value as text: it
+// has a '=', ':' or '<'. The check keeps plain strings (names, ids, prose)
+// on the detectors' fast path.
+func mayHoldKeys(s []byte) bool {
+	if len(s) < 3 { // the shortest pattern is "k=v"
+		return false
+	}
+	for _, c := range s {
+		if keyMark[c] {
+			return true
+		}
+	}
+	return false
+}
+
+// keyMark marks the bytes that can separate a key from its value in text.
+var keyMark = [256]bool{'=': true, ':': true, '<': true}
+
+func firstNonSpace(s []byte) int {
+	k := 0
+	for k < len(s) && isSpace(s[k]) {
+		k++
+	}
+	return k
 }
 
 // Classes of the bytes between strings, so that the walk dispatches on a
@@ -320,6 +394,12 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 		switch {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
 		case c < 0x20:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 		default:

@@ -6,7 +6,8 @@
 // Keys are normalised before matching: ASCII letters are lower-cased and
 // '-', '_', '.' and spaces are removed, so "X-Api-Key", "api_key" and
 // "apiKey" are the same key. A key is sensitive when its normalised form
-// contains one of the substring terms or equals one of the exact terms.
+// contains one of the substring terms, equals one of the exact terms, or
+// equals or ends with (as its last word) one of the word terms.
 //
 // Every walker returns its input unchanged (the same slice or string, no
 // allocation) when it masked nothing, and reports how many values it masked.
@@ -21,16 +22,40 @@ import (
 	"unsafe"
 )
 
+// RulesVersion names the default rule set (DefaultSensitiveKeys,
+// DefaultExactKeys, DefaultWordKeys, DefaultQueryKeys and the detectors)
+// that docs/masking.md publishes with the reason for every entry.
+const RulesVersion = "2"
+
 // DefaultSensitiveKeys are the substring terms matched against normalised
-// keys unless Config.ReplaceDefaultKeys is set.
+// keys unless Config.ReplaceDefaultKeys is set: distinctive words that do
+// not occur inside ordinary words.
 var DefaultSensitiveKeys = []string{
-	"password", "passwd", "secret", "token", "apikey", "accesskey",
-	"authorization", "cookie", "credential", "privatekey", "sessionid",
+	"password", "passwd", "passphrase", "passcode", "secret", "token", "apikey", "accesskey",
+	"authorization", "authkey", "cookie", "credential", "privatekey", "sessionid", "sessionkey",
 }
 
 // DefaultExactKeys are the terms that a normalised key must equal to be
-// sensitive; they are too short to match as substrings ("spinner", "hotpot").
-var DefaultExactKeys = []string{"pin", "otp", "cvv", "ssn"}
+// sensitive: short or ambiguous words that as substrings would mask
+// look-alikes ("access" in access_level, "code" in country_code, "key" in
+// keyboard, "session" in session_count).
+var DefaultExactKeys = []string{
+	"access", "refresh", "session", "sid", "auth", "key", "code", "csrf", "xsrf", "jwt", "bearer", "cvc",
+}
+
+// DefaultWordKeys are the terms that the whole key or its last word must
+// equal: short words for passwords and one-time codes that services
+// qualify with a prefix (db_pass, userPwd, sms_otp) but that as substrings
+// would mask look-alikes (passenger, compass, spinner).
+var DefaultWordKeys = []string{"pwd", "pw", "pass", "pin", "otp", "cvv", "ssn"}
+
+// DefaultQueryKeys are exact terms from signed URLs: the query keys
+// OpenTelemetry's semantic conventions redact from url.query by default,
+// and the signature keys of AWS SigV4, Google Cloud Storage and OAuth 1
+// (X-Amz-Credential, X-Amz-Security-Token, AWSAccessKeyId and
+// X-Goog-Credential are caught by the substring terms). They apply to
+// every key, not only in queries.
+var DefaultQueryKeys = []string{"sig", "signature", "xamzsignature", "xgoogsignature", "oauthsignature"}
 
 // DefaultReplacement replaces a masked value.
 const DefaultReplacement = "****"
@@ -77,9 +102,16 @@ type Config struct {
 	// SensitiveKeys are substring terms added to DefaultSensitiveKeys (or
 	// replacing them, with ReplaceDefaultKeys).
 	SensitiveKeys []string
-	// ExactKeys are exact terms added to DefaultExactKeys (or replacing them,
-	// with ReplaceDefaultKeys).
+	// ExactKeys are exact terms added to DefaultExactKeys and
+	// DefaultQueryKeys (or replacing them, with ReplaceDefaultKeys).
 	ExactKeys []string
+	// WordKeys are terms that a key or its last word must equal, added to
+	// DefaultWordKeys (or replacing them, with ReplaceDefaultKeys).
+	WordKeys []string
+	// RemoveKeys are terms removed from the rule set, whichever list holds
+	// them (for example "code" where it names a product code, not an
+	// OAuth code). A term the rule set does not hold is an error.
+	RemoveKeys []string
 	// ReplaceDefaultKeys drops the default terms, keeping only the given ones.
 	ReplaceDefaultKeys bool
 	// Detectors selects the value detectors run on every string whatever
@@ -105,6 +137,7 @@ type Masker struct {
 	substr      [][]byte
 	byFirst     [256][][]byte // substring terms indexed by their first byte
 	exact       [][]byte
+	words       [][]byte
 	detectors   Detector
 	mode        Mode
 	hmacKey     []byte
@@ -157,35 +190,39 @@ func New(cfg Config) (*Masker, error) {
 	default:
 		return nil, fmt.Errorf("mask: unknown mode %d", cfg.Mode)
 	}
-	substr, exact := cfg.SensitiveKeys, cfg.ExactKeys
+	substr, exact, words := cfg.SensitiveKeys, cfg.ExactKeys, cfg.WordKeys
 	if !cfg.ReplaceDefaultKeys {
-		substr = append(append([]string(nil), DefaultSensitiveKeys...), substr...)
-		exact = append(append([]string(nil), DefaultExactKeys...), exact...)
+		substr = slices.Concat(DefaultSensitiveKeys, substr)
+		exact = slices.Concat(DefaultExactKeys, DefaultQueryKeys, exact)
+		words = slices.Concat(DefaultWordKeys, words)
 	}
-	seen := map[string]bool{}
-	for _, t := range substr {
+	removed := map[string]bool{}
+	for _, t := range cfg.RemoveKeys {
 		n := string(normalize(nil, t))
 		if n == "" {
-			return nil, fmt.Errorf("mask: sensitive key %q: empty after normalisation", t)
+			return nil, fmt.Errorf("mask: remove key %q: empty after normalisation", t)
 		}
-		if !seen[n] {
-			seen[n] = true
-			m.substr = append(m.substr, []byte(n))
-		}
+		removed[n] = false
 	}
-	for _, t := range exact {
-		n := string(normalize(nil, t))
-		if n == "" {
-			return nil, fmt.Errorf("mask: exact key %q: empty after normalisation", t)
-		}
-		if !slices.ContainsFunc(m.exact, func(e []byte) bool { return string(e) == n }) {
-			m.exact = append(m.exact, []byte(n))
+	var err error
+	if m.substr, err = terms("sensitive key", substr, removed); err != nil {
+		return nil, err
+	}
+	if m.exact, err = terms("exact key", exact, removed); err != nil {
+		return nil, err
+	}
+	if m.words, err = terms("word key", words, removed); err != nil {
+		return nil, err
+	}
+	for _, t := range cfg.RemoveKeys {
+		if !removed[string(normalize(nil, t))] {
+			return nil, fmt.Errorf("mask: remove key %q: not a term of the rule set", t)
 		}
 	}
 	for _, t := range m.substr {
 		m.byFirst[t[0]] = append(m.byFirst[t[0]], t)
 	}
-	if len(m.substr) == 0 && len(m.exact) == 0 {
+	if len(m.substr) == 0 && len(m.exact) == 0 && len(m.words) == 0 {
 		return nil, errors.New("mask: no sensitive keys: replace_default_keys needs at least one key of its own")
 	}
 	if m.mode != ModeHash {
@@ -193,6 +230,26 @@ func New(cfg Config) (*Masker, error) {
 		m.fixed = [3][]byte{raw: []byte(m.replacement), jsonValue: quoted, jsonInside: quoted[1 : len(quoted)-1]}
 	}
 	return m, nil
+}
+
+// terms normalises list, drops duplicates and the terms in removed (marking
+// them found there).
+func terms(what string, list []string, removed map[string]bool) ([][]byte, error) {
+	var out [][]byte
+	for _, t := range list {
+		n := normalize(nil, t)
+		if len(n) == 0 {
+			return nil, fmt.Errorf("mask: %s %q: empty after normalisation", what, t)
+		}
+		if _, ok := removed[string(n)]; ok {
+			removed[string(n)] = true
+			continue
+		}
+		if !slices.ContainsFunc(out, func(e []byte) bool { return string(e) == string(n) }) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // Default returns a Masker with the default configuration.
@@ -218,6 +275,24 @@ func sensitive[T string | []byte](m *Masker, key T) bool {
 			return true
 		}
 	}
+	if len(key) > 2 && (key[0] == 'x' || key[0] == 'X') && (key[1] == '-' || key[1] == '_') {
+		// X-Auth, X-Session: the experimental prefix of headers and
+		// parameters does not make an exact word less of a secret.
+		for _, e := range m.exact {
+			if string(e) == string(n[1:]) {
+				return true
+			}
+		}
+	}
+	if len(m.words) > 0 {
+		var wbuf [32]byte
+		w := normalize(wbuf[:0], key[lastWord(key):])
+		for _, e := range m.words {
+			if string(e) == string(w) || string(e) == string(n) {
+				return true
+			}
+		}
+	}
 	for i := range n {
 		for _, t := range m.byFirst[n[i]] {
 			if bytes.HasPrefix(n[i:], t) {
@@ -227,6 +302,32 @@ func sensitive[T string | []byte](m *Masker, key T) bool {
 	}
 	return false
 }
+
+// lastWord returns the index at which the last word of key starts: words
+// are separated by '-', '_', '.', spaces and case changes ("userPwd",
+// "DB_PASS", "XMLPass").
+func lastWord[T string | []byte](key T) int {
+	end := len(key)
+	for end > 0 && isSep(key[end-1]) {
+		end--
+	}
+	for i := end - 1; i > 0; i-- {
+		c, p := key[i], key[i-1]
+		switch {
+		case isSep(p):
+			return i
+		case isUpper(c) && !isUpper(p) && !isSep(p):
+			return i // userPwd
+		case isUpper(c) && isUpper(p) && i+1 < end && isLower(key[i+1]):
+			return i // XMLPass
+		}
+	}
+	return 0
+}
+
+func isSep(c byte) bool   { return c == '-' || c == '_' || c == '.' || c == ' ' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 
 // normalize appends the normalised form of key to dst: ASCII lower-case,
 // without '-', '_', '.' and spaces.
@@ -245,7 +346,8 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 }
 
 // Header masks the values of header name: every value when the name is
-// sensitive, otherwise whatever the value detectors find. It returns values
+// sensitive, otherwise as free text (Free): key patterns such as token=…
+// in a User-Agent, URLs in Referer and Location, and the detectors. It returns values
 // itself when nothing was masked, a new slice otherwise.
 func (m *Masker) Header(name string, values []string) ([]string, int) {
 	if m.SensitiveKey(name) {
@@ -269,7 +371,7 @@ func (m *Masker) Header(name string, values []string) ([]string, int) {
 	var out []string
 	total := 0
 	for i, v := range values {
-		mv, n := m.String(v)
+		mv, n := m.Free(v)
 		if n == 0 {
 			continue
 		}
@@ -331,7 +433,8 @@ func (m *Masker) Redact(value []byte) string {
 
 // Body masks a captured body according to its media type: JSON for
 // application/json and */*+json, form for application/x-www-form-urlencoded,
-// multipart for multipart/form-data, the text patterns for everything else.
+// multipart for multipart/form-data, the text patterns for everything else
+// (JSON first when such a body starts like JSON).
 // Past MaxSize the rest of the body is redacted whole. When it masks
 // something, the result is a new slice that shares nothing with b.
 func (m *Masker) Body(contentType string, b []byte) ([]byte, int) {
@@ -359,6 +462,9 @@ func (m *Masker) body(contentType string, b []byte, inPlace bool) ([]byte, int) 
 	case kindMultipart:
 		return m.Multipart(b, boundary(contentType))
 	default:
+		if k := firstNonSpace(b); k < len(b) && (b[k] == '{' || b[k] == '[') {
+			return m.json(b, inPlace) // JSON sent as text/plain; text again when it is not JSON
+		}
 		return m.text(b, inPlace)
 	}
 }

@@ -21,16 +21,23 @@ func (m *Masker) Multipart(b []byte, boundary string) ([]byte, int) {
 		if bytes.HasPrefix(b[hdrStart:], []byte("--")) {
 			break // the closing delimiter
 		}
-		hdrEnd := bytes.Index(b[hdrStart:], []byte("\r\n\r\n"))
+		// Lines end in CRLF, or in LF alone, which Go's own parser accepts.
+		hdrEnd, sepLen := bytes.Index(b[hdrStart:], []byte("\r\n\r\n")), 4
+		if lf := bytes.Index(b[hdrStart:], []byte("\n\n")); lf >= 0 && (hdrEnd < 0 || lf < hdrEnd) {
+			hdrEnd, sepLen = lf, 2
+		}
 		if hdrEnd < 0 {
 			break // cut inside the part headers: nothing of its content was captured
 		}
 		hdrs := b[hdrStart : hdrStart+hdrEnd]
-		cStart := hdrStart + hdrEnd + 4
-		next := bytes.Index(b[cStart:], append([]byte("\r\n"), delim...))
+		cStart := hdrStart + hdrEnd + sepLen
+		next := bytes.Index(b[cStart:], append([]byte("\n"), delim...))
 		cEnd := len(b)
 		if next >= 0 {
 			cEnd = cStart + next
+			if cEnd > cStart && b[cEnd-1] == '\r' {
+				cEnd--
+			}
 		}
 		name, file, ct := partHeaders(hdrs)
 		switch {
@@ -48,7 +55,7 @@ func (m *Masker) Multipart(b []byte, boundary string) ([]byte, int) {
 		if next < 0 {
 			break
 		}
-		i = cEnd + 2
+		i = cStart + next + 1
 	}
 	return e.result()
 }
@@ -56,8 +63,8 @@ func (m *Masker) Multipart(b []byte, boundary string) ([]byte, int) {
 // partHeaders returns the field name, whether the part is a file, and its
 // content type.
 func partHeaders(h []byte) (name string, file bool, ct string) {
-	for _, line := range strings.Split(string(h), "\r\n") {
-		k, v, ok := strings.Cut(line, ":")
+	for _, line := range strings.Split(string(h), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ":")
 		if !ok {
 			continue
 		}

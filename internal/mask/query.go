@@ -17,26 +17,33 @@ func (m *Masker) Form(b []byte) ([]byte, int) { return m.pairs(b, false) }
 
 func (m *Masker) pairs(b []byte, inPlace bool) ([]byte, int) {
 	e := editor{src: b, inPlace: inPlace}
+	m.pairsInto(&e, 0, b, raw)
+	return e.result()
+}
+
+// pairsInto masks the pairs of s, which is e.src[base:base+len(s)]. Pairs
+// are separated by '&' or ';' (the separator of older forms and of matrix
+// parameters).
+func (m *Masker) pairsInto(e *editor, base int, s []byte, q quoting) {
 	var buf [64]byte
-	for start := 0; start < len(b); {
+	for start := 0; start < len(s); {
 		end := start
-		for end < len(b) && b[end] != '&' {
+		for end < len(s) && s[end] != '&' && s[end] != ';' {
 			end++
 		}
 		eq := start
-		for eq < end && b[eq] != '=' {
+		for eq < end && s[eq] != '=' {
 			eq++
 		}
 		switch {
 		case eq+1 >= end:
-		case m.queryKeySensitive(buf[:0], b[start:eq]):
-			e.mask(m, eq+1, end, b[eq+1:end], false, raw)
+		case m.queryKeySensitive(buf[:0], s[start:eq]):
+			e.mask(m, base+eq+1, base+end, s[eq+1:end], false, q)
 		default:
-			m.detect(&e, eq+1, b[eq+1:end], raw)
+			m.detect(e, base+eq+1, s[eq+1:end], q)
 		}
 		start = end + 1
 	}
-	return e.result()
 }
 
 // unescapeQuery appends the percent-decoded form of s to dst ('+' is a

@@ -19,6 +19,11 @@ type Config struct {
 	ReplaceDefaultKeys bool `mapstructure:"replace_default_keys"`
 	// ExactKeys are terms a normalised key must equal.
 	ExactKeys []string `mapstructure:"exact_keys"`
+	// WordKeys are terms a normalised key or its last word must equal.
+	WordKeys []string `mapstructure:"word_keys"`
+	// RemoveKeys are terms removed from the rule set, whichever list holds
+	// them.
+	RemoveKeys []string `mapstructure:"remove_keys"`
 	// Detectors switches the value detectors on and off.
 	Detectors DetectorsConfig `mapstructure:"detectors"`
 	// Mode is redact, hash or partial.
@@ -45,6 +50,7 @@ type DetectorsConfig struct {
 	AWSAccessKey bool `mapstructure:"aws_access_key"`
 	PrivateKey   bool `mapstructure:"private_key"`
 	Tokens       bool `mapstructure:"tokens"`
+	URL          bool `mapstructure:"url"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -58,6 +64,7 @@ func (d DetectorsConfig) set() mask.Detector {
 	}{
 		{d.CreditCard, mask.DetectCreditCard}, {d.JWT, mask.DetectJWT}, {d.Bearer, mask.DetectBearer},
 		{d.AWSAccessKey, mask.DetectAWSAccessKey}, {d.PrivateKey, mask.DetectPrivateKey}, {d.Tokens, mask.DetectTokens},
+		{d.URL, mask.DetectURL},
 	} {
 		if x.on {
 			s |= x.bit
@@ -93,13 +100,26 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("sensitive_keys[%d]: %q is empty once '-', '_', '.' and spaces are removed", i, k))
 		}
 	}
-	for i, k := range c.ExactKeys {
-		if strings.Trim(k, "-_. ") == "" {
-			errs = append(errs, fmt.Errorf("exact_keys[%d]: %q is empty once '-', '_', '.' and spaces are removed", i, k))
+	for _, list := range []struct {
+		name string
+		keys []string
+	}{{"exact_keys", c.ExactKeys}, {"word_keys", c.WordKeys}, {"remove_keys", c.RemoveKeys}} {
+		for i, k := range list.keys {
+			if strings.Trim(k, "-_. ") == "" {
+				errs = append(errs, fmt.Errorf("%s[%d]: %q is empty once '-', '_', '.' and spaces are removed", list.name, i, k))
+			}
 		}
 	}
-	if c.ReplaceDefaultKeys && len(c.SensitiveKeys) == 0 && len(c.ExactKeys) == 0 {
-		errs = append(errs, errors.New("replace_default_keys: set, but sensitive_keys and exact_keys are empty: nothing would be masked by key"))
+	if c.ReplaceDefaultKeys && len(c.SensitiveKeys) == 0 && len(c.ExactKeys) == 0 && len(c.WordKeys) == 0 {
+		errs = append(errs, errors.New("replace_default_keys: set, but sensitive_keys, exact_keys and word_keys are empty: nothing would be masked by key"))
+	}
+	if len(errs) == 0 {
+		// What only the rule set knows: a removed term it does not hold.
+		if mc, err := c.maskConfig(); err == nil {
+			if _, err := mask.New(mc); err != nil {
+				errs = append(errs, fmt.Errorf("remove_keys: %w", err))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -113,6 +133,8 @@ func (c *Config) maskConfig() (mask.Config, error) {
 	return mask.Config{
 		SensitiveKeys:      c.SensitiveKeys,
 		ExactKeys:          c.ExactKeys,
+		WordKeys:           c.WordKeys,
+		RemoveKeys:         c.RemoveKeys,
 		ReplaceDefaultKeys: c.ReplaceDefaultKeys,
 		Detectors:          c.Detectors.set(),
 		Mode:               mode,

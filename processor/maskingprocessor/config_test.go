@@ -27,7 +27,7 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := cfg.Detectors
-	if !d.CreditCard || !d.JWT || !d.Bearer || !d.AWSAccessKey || !d.PrivateKey || !d.Tokens ||
+	if !d.CreditCard || !d.JWT || !d.Bearer || !d.AWSAccessKey || !d.PrivateKey || !d.Tokens || !d.URL ||
 		cfg.Mode != "redact" || cfg.Replacement != "****" || cfg.MaxDepth != 64 {
 		t.Errorf("defaults: %+v", cfg)
 	}
@@ -40,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(cfg.SensitiveKeys, ",") != "iban,dob" || strings.Join(cfg.ExactKeys, ",") != "pin,otp" ||
+		strings.Join(cfg.WordKeys, ",") != "pword" || strings.Join(cfg.RemoveKeys, ",") != "code" || !cfg.Detectors.URL ||
 		string(cfg.HMACKey) != "from-the-environment-0123456789" || cfg.Mode != "redact" {
 		t.Errorf("loaded %+v", cfg)
 	}
@@ -67,7 +68,8 @@ func TestConfigErrorsNameKeyAndReason(t *testing.T) {
 		"short_key":        "hmac_key: 5 bytes is too short",
 		"bad_depth":        "max_depth: 0: must be > 0",
 		"bad_key":          `sensitive_keys[1]: "-_" is empty`,
-		"replace_nothing":  "replace_default_keys: set, but sensitive_keys and exact_keys are empty",
+		"replace_nothing":  "replace_default_keys: set, but sensitive_keys, exact_keys and word_keys are empty",
+		"bad_remove":       `remove_keys: mask: remove key "colour": not a term of the rule set`,
 	}
 	for name, want := range cases {
 		_, err := loadConfig(t, name)

@@ -21,7 +21,7 @@ func NewFactory() processor.Factory {
 func createDefaultConfig() component.Config {
 	return &Config{
 		Detectors: DetectorsConfig{
-			CreditCard: true, JWT: true, Bearer: true, AWSAccessKey: true, PrivateKey: true, Tokens: true,
+			CreditCard: true, JWT: true, Bearer: true, AWSAccessKey: true, PrivateKey: true, Tokens: true, URL: true,
 		},
 		Mode:        "redact",
 		Replacement: mask.DefaultReplacement,

@@ -62,7 +62,9 @@ const (
 	roleGeneric    role = iota // key check, then walk the value
 	roleSkip                   // ids, numbers and flags: nothing to mask
 	roleSession                // session.id: kept when already a keyed hash
-	roleDetect                 // known free-form strings: detectors only
+	roleDetect                 // names and addresses: detectors only
+	roleFree                   // free text: key patterns and detectors
+	rolePath                   // url.path: route wildcards, then free text
 	roleQuery                  // url.query
 	roleURL                    // a URL whose query is masked
 	roleReqBody                // http.request.body.content
@@ -79,10 +81,11 @@ var roles = map[string]role{
 	auditconv.SamplingRate: roleSkip, auditconv.MaskingCount: roleSkip,
 	auditconv.HTTPRequestMethod: roleSkip, auditconv.URLScheme: roleSkip,
 
-	auditconv.Operation: roleDetect, auditconv.ServerAddress: roleDetect, auditconv.URLPath: roleDetect,
-	auditconv.HTTPRoute: roleDetect, auditconv.ClientAddress: roleDetect, auditconv.UserAgentOriginal: roleDetect,
+	auditconv.Operation: roleDetect, auditconv.ServerAddress: roleDetect,
+	auditconv.HTTPRoute: roleDetect, auditconv.ClientAddress: roleDetect,
 	auditconv.UserID: roleDetect, auditconv.ErrorType: roleDetect, auditconv.ExceptionType: roleDetect,
-	auditconv.ExceptionMessage: roleDetect, auditconv.ExceptionStacktrace: roleDetect,
+	auditconv.UserAgentOriginal: roleFree, auditconv.ExceptionMessage: roleFree, auditconv.ExceptionStacktrace: roleFree,
+	auditconv.URLPath: rolePath,
 
 	auditconv.URLQuery: roleQuery,
 	"url.full":         roleURL, "url.original": roleURL, "http.url": roleURL, "http.target": roleURL,
@@ -112,7 +115,10 @@ var (
 func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 	attrs := lr.Attributes()
 	count := 0
-	var reqCT, respCT string
+	var reqCT, respCT, route string
+	if v, ok := attrs.Get(auditconv.HTTPRoute); ok {
+		route = v.AsString()
+	}
 	if v, ok := attrs.Get(reqContentType); ok {
 		reqCT = firstString(v)
 	}
@@ -129,10 +135,14 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 			}
 		case roleDetect:
 			count += p.maskString(v, p.m.String)
+		case roleFree:
+			count += p.maskString(v, p.m.Free)
+		case rolePath:
+			count += p.maskString(v, func(s string) (string, int) { return p.m.Path(route, s) })
 		case roleQuery:
 			count += p.maskString(v, p.m.Query)
 		case roleURL:
-			count += p.maskString(v, p.maskURL)
+			count += p.maskString(v, p.m.URL)
 		case roleReqBody:
 			count += p.maskBody(v, reqCT)
 		case roleRespBody:
@@ -155,19 +165,6 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 		}
 		attrs.PutInt(auditconv.MaskingCount, int64(count))
 	}
-}
-
-func (p *maskingProcessor) maskURL(u string) (string, int) {
-	q := strings.IndexByte(u, '?')
-	if q < 0 {
-		return p.m.String(u)
-	}
-	head, n1 := p.m.String(u[:q])
-	query, n2 := p.m.Query(u[q+1:])
-	if n1+n2 == 0 {
-		return u, 0
-	}
-	return head + "?" + query, n1 + n2
 }
 
 // maskString masks a string value in place with f.
@@ -207,7 +204,7 @@ func (p *maskingProcessor) maskHeader(name string, v pcommon.Value) int {
 		if p.m.SensitiveKey(name) {
 			return p.maskString(v, func(s string) (string, int) { return p.m.Value(name, s) })
 		}
-		return p.maskString(v, p.m.String)
+		return p.maskString(v, p.m.Free)
 	}
 	s := v.Slice()
 	sensitive := p.m.SensitiveKey(name)
@@ -221,7 +218,7 @@ func (p *maskingProcessor) maskHeader(name string, v pcommon.Value) int {
 			}
 			continue
 		}
-		n += p.maskString(el, p.m.String)
+		n += p.maskString(el, p.m.Free)
 	}
 	return n
 }
