@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -52,8 +53,16 @@ func TestValidateRefusesMalformedConnectionStrings(t *testing.T) {
 }
 
 // deepLogs returns one log record with an attribute holding maps nested
-// depth levels deep.
+// depth levels deep, as OTLP/protobuf.
 func deepLogs(depth int) []byte {
+	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(deepRecord(depth))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func deepRecord(depth int) plog.Logs {
 	ld := plog.NewLogs()
 	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
@@ -63,17 +72,14 @@ func deepLogs(depth int) []byte {
 		m = m.PutEmptyMap("k")
 	}
 	m.PutInt("depth", int64(depth))
-	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	if err != nil {
-		panic(err)
-	}
-	return b
+	return ld
 }
 
 // TestNestingLimit shows the OTLP receiver's limit that the README
-// documents: a request holding maps nested 32 deep is stored in both
-// stores, one nested 33 deep is refused whole with 400 (protobuf's
-// recursion limit), so producers must flatten or stringify deeper values.
+// documents: a protobuf request holding maps nested 32 deep is stored in
+// both stores (past 16 levels as JSON text), one nested 33 deep is refused
+// whole with 400 (protobuf's recursion limit), so producers must flatten or
+// stringify deeper values.
 func TestNestingLimit(t *testing.T) {
 	needCollector(t)
 	e := newEnv(t)
@@ -93,6 +99,15 @@ func TestNestingLimit(t *testing.T) {
 	if code, body := post(32); code != http.StatusOK {
 		t.Fatalf("maps 32 deep: %d %q, want 200", code, body)
 	}
+	checkDeepStored(t, e, collector, 32)
+	collector.stop(t)
+}
+
+// checkDeepStored checks that both stores hold the one deepRecord(depth):
+// 16 levels of maps, then the rest of the value as JSON text (the masking
+// processor's limit), down to the depth it was sent with.
+func checkDeepStored(t *testing.T, e *env, collector *process, depth int) {
+	t.Helper()
 	pg, mg := openStores(t, e)
 	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
 		waitCount(t, name, s, 1, collector)
@@ -100,16 +115,41 @@ func TestNestingLimit(t *testing.T) {
 		if err != nil || len(recs) != 1 {
 			t.Fatalf("%s: %v %d", name, err, len(recs))
 		}
-		v := recs[0].Attributes["deep"]
-		depth := 0
+		levels, v := 0, recs[0].Attributes["deep"]
 		for m, ok := v.(map[string]any); ok; m, ok = m["k"].(map[string]any) {
-			depth++
-			v = m
+			levels++
+			v = m["k"]
 		}
-		if depth != 32 {
-			t.Errorf("%s: stored %d levels, want 32", name, depth)
+		text, _ := v.(string)
+		if levels != 16 || !strings.Contains(text, fmt.Sprintf(`"depth":%d`, depth)) {
+			t.Errorf("%s: %d map levels then %q; want 16 levels, then the rest as JSON text", name, levels, text)
 		}
 	}
+}
+
+// TestDeepJSONRecordIsStored: OTLP/JSON has no nesting limit at the
+// receiver, but the persistent queue stores batches as protobuf, which
+// refuses to decode them past its recursion limit; such a record used to be
+// accepted with 200 and then lost without a log line. The masking processor
+// stores values past 16 levels as JSON text, so the record reaches both
+// stores with its deepest value intact.
+func TestDeepJSONRecordIsStored(t *testing.T) {
+	needCollector(t)
+	e := newEnv(t)
+	collector := startCollector(t, e, "dual.yaml")
+	b, err := (&plog.JSONMarshaler{}).MarshalLogs(deepRecord(60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("OTLP/JSON export: %s", resp.Status)
+	}
+	checkDeepStored(t, e, collector, 60)
 	collector.stop(t)
 }
 

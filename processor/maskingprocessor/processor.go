@@ -18,6 +18,7 @@ import (
 type maskingProcessor struct {
 	m        *mask.Masker
 	maxDepth int
+	maxSize  int
 	masked   *maskedCounter
 }
 
@@ -34,7 +35,12 @@ func newProcessor(set processor.Settings, cfg *Config) (*maskingProcessor, error
 	if err != nil {
 		return nil, fmt.Errorf("masking: create telemetry: %w", err)
 	}
-	return &maskingProcessor{m: m, maxDepth: cfg.MaxDepth, masked: newMaskedCounter(tb.ProcessorMaskingValuesMasked)}, nil
+	return &maskingProcessor{
+		m:        m,
+		maxDepth: cfg.MaxDepth,
+		maxSize:  cfg.MaxSize,
+		masked:   newMaskedCounter(tb.ProcessorMaskingValuesMasked),
+	}, nil
 }
 
 func (p *maskingProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
@@ -144,9 +150,9 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 		case roleURL:
 			count += p.maskString(v, p.m.URL)
 		case roleReqBody:
-			count += p.maskBody(v, reqCT)
+			count += p.maskBody(v, reqCT, attrs, auditconv.RequestBodyTruncated)
 		case roleRespBody:
-			count += p.maskBody(v, respCT)
+			count += p.maskBody(v, respCT, attrs, auditconv.ResponseBodyTruncated)
 		case roleReqHeader:
 			count += p.maskHeader(k[len(auditconv.HTTPRequestHeaderPrefix):], v)
 		case roleRespHeader:
@@ -179,7 +185,14 @@ func (p *maskingProcessor) maskString(v pcommon.Value, f func(string) (string, i
 	return n
 }
 
-func (p *maskingProcessor) maskBody(v pcommon.Value, contentType string) int {
+// maskBody masks an HTTP body. A body longer than max_size is cut there by
+// the engine; the record then says so with its truncated flag, as when
+// audithttp cut it, so no store claims a cut body is whole.
+func (p *maskingProcessor) maskBody(v pcommon.Value, contentType string, attrs pcommon.Map, truncatedKey string) int {
+	if (v.Type() == pcommon.ValueTypeStr && len(v.Str()) > p.maxSize) ||
+		(v.Type() == pcommon.ValueTypeBytes && v.Bytes().Len() > p.maxSize) {
+		attrs.PutBool(truncatedKey, true)
+	}
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		s := v.Str()
@@ -252,6 +265,9 @@ func (p *maskingProcessor) maskValue(key string, v pcommon.Value, depth int) int
 		}
 		return n
 	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
+		if depth >= maxStoredDepth {
+			return p.flatten(v)
+		}
 		if depth >= p.maxDepth {
 			v.SetStr(p.m.Redact(nil))
 			return 1
