@@ -29,6 +29,9 @@ const Absent = "absent"
 //
 //   - no timestamp: the observed timestamp, or now (the time the record is
 //     received for storage) when it has neither;
+//   - each HTTP body is held once: in the binary field when it has one
+//     (the text is then dropped), in the text field when it is valid
+//     UTF-8, otherwise moved, unchanged, to the binary field;
 //   - a timestamp outside [MinTime, MaxTime] is clamped to it;
 //   - a status outside int32, a severity number outside int16, a
 //     non-finite duration are stored as 0 (NULL in PostgreSQL, absent in
@@ -75,6 +78,8 @@ func normalize(in *Record, now time.Time) (Record, bool) {
 	case r.Timestamp.IsZero():
 		r.Timestamp = r.ObservedTimestamp
 	}
+	r.RequestBody, r.RequestBodyBinary = splitBody(r.RequestBody, r.RequestBodyBinary)
+	r.ResponseBody, r.ResponseBodyBinary = splitBody(r.ResponseBody, r.ResponseBodyBinary)
 	if t, ok := clampTime(r.Timestamp); !ok {
 		orig["ts"] = r.Timestamp.Format(time.RFC3339Nano)
 		r.Timestamp = t
@@ -98,8 +103,8 @@ func normalize(in *Record, now time.Time) (Record, bool) {
 	var badKeys []any
 	r.RequestHeaders = fixHeaders(r.RequestHeaders, &badKeys)
 	r.ResponseHeaders = fixHeaders(r.ResponseHeaders, &badKeys)
-	if r.Body != nil && !cleanValue(r.Body) {
-		r.Body = fixValue(r.Body, &badKeys)
+	if r.LogBody != nil && !cleanValue(r.LogBody) {
+		r.LogBody = fixValue(r.LogBody, &badKeys)
 	}
 	if r.Resource != nil && !cleanValue(r.Resource) {
 		r.Resource = fixValue(r.Resource, &badKeys).(map[string]any)
@@ -134,10 +139,13 @@ func clean(r *Record) bool {
 	if _, ok := clampTime(r.ObservedTimestamp); !ok && !r.ObservedTimestamp.IsZero() {
 		return false
 	}
+	if !cleanBody(r.RequestBody, r.RequestBodyBinary) || !cleanBody(r.ResponseBody, r.ResponseBodyBinary) {
+		return false
+	}
 	return r.Status >= math.MinInt32 && r.Status <= math.MaxInt32 &&
 		r.SeverityNumber >= math.MinInt16 && r.SeverityNumber <= math.MaxInt16 && finite(r.DurationMS) &&
 		cleanHeaders(r.RequestHeaders) && cleanHeaders(r.ResponseHeaders) &&
-		cleanValue(r.Body) && cleanValue(r.Resource) && cleanValue(r.Attributes)
+		cleanValue(r.LogBody) && cleanValue(r.Resource) && cleanValue(r.Attributes)
 }
 
 // clampTime returns t within [MinTime, MaxTime] and whether it already was.
@@ -149,6 +157,26 @@ func clampTime(t time.Time) (time.Time, bool) {
 		return MaxTime, false
 	}
 	return t, true
+}
+
+// cleanBody reports whether a body is held once, in the right field.
+func cleanBody(text string, bin []byte) bool {
+	if len(bin) > 0 {
+		return text == ""
+	}
+	return utf8.ValidString(text)
+}
+
+// splitBody returns a body held once: binary when there is binary, text
+// when it is valid UTF-8, otherwise the text's bytes as binary.
+func splitBody(text string, bin []byte) (string, []byte) {
+	switch {
+	case len(bin) > 0:
+		return "", bin
+	case utf8.ValidString(text):
+		return text, nil
+	}
+	return "", []byte(text)
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -252,7 +280,7 @@ func fixValue(v any, bad *[]any) any {
 func Degraded(r Record, reason string) Record {
 	r.RequestBody, r.ResponseBody, r.RequestBodyBinary, r.ResponseBodyBinary = "", "", nil, nil
 	r.RequestBodyTruncated, r.ResponseBodyTruncated = true, true
-	r.RequestHeaders, r.ResponseHeaders, r.Body, r.Resource = nil, nil, nil, nil
+	r.RequestHeaders, r.ResponseHeaders, r.LogBody, r.Resource = nil, nil, nil, nil
 	r.Attributes = map[string]any{auditconv.StoreError: strings.ToValidUTF8(reason, "\uFFFD")}
 	if !finite(r.DurationMS) {
 		r.DurationMS = 0

@@ -85,7 +85,7 @@ var roles = map[string]role{
 	auditconv.ExceptionMessage: roleDetect, auditconv.ExceptionStacktrace: roleDetect,
 
 	auditconv.URLQuery: roleQuery,
-	"url.full":         roleURL, "url.original": roleURL, "http.url": roleURL, "http.target": roleURL,
+	auditconv.URLFull:  roleURL, auditconv.URLOriginal: roleURL, auditconv.HTTPURL: roleURL, auditconv.HTTPTarget: roleURL,
 
 	auditconv.HTTPRequestBodyContent:  roleReqBody,
 	auditconv.HTTPResponseBodyContent: roleRespBody,
@@ -124,7 +124,7 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 		switch r {
 		case roleSkip:
 		case roleSession:
-			if v.Type() != pcommon.ValueTypeStr || !strings.HasPrefix(v.Str(), "hmac:") {
+			if v.Type() != pcommon.ValueTypeStr || !auditconv.IsKeyedHash(v.Str()) {
 				count += p.maskValue(k, v, 0) // a raw session token from a producer that did not hash it
 			}
 		case roleDetect:

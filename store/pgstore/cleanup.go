@@ -26,7 +26,7 @@ func (s *Store) Cleanup(ctx context.Context, before time.Time, opts store.Cleanu
 	}
 	var inDropped int64
 	if s.cfg.Partition != PartitionNone {
-		parts, _, err := s.listPartitions(ctx)
+		parts, err := s.listPartitions(ctx)
 		if err != nil {
 			return res, err
 		}

@@ -7,8 +7,21 @@ import (
 	"strconv"
 )
 
-// jsonColumn encodes v for a jsonb column, or nil for NULL (v empty).
-func jsonColumn(v any) (any, error) {
+// jsonValue encodes the value p points to (a record's header map, log
+// body, attributes or resource) for a jsonb column, or returns nil for NULL
+// when it is empty.
+func jsonValue(p any) (any, error) {
+	var v any
+	switch x := p.(type) {
+	case *map[string][]string:
+		v = *x
+	case *map[string]any:
+		v = *x
+	case *any:
+		v = *x
+	default:
+		v = p
+	}
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
