@@ -79,3 +79,16 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeTimestamps: a record without a timestamp takes its observed
+// timestamp; one with neither takes now, its original kept as "absent".
+func TestNormalizeTimestamps(t *testing.T) {
+	now, obs := time.Now().UTC(), time.Unix(100, 0).UTC()
+	out := Normalize([]Record{{ID: "obs", ObservedTimestamp: obs}, {ID: "none"}}, now)
+	if !out[0].Timestamp.Equal(obs) || out[0].Attributes != nil {
+		t.Errorf("observed only: %+v", out[0])
+	}
+	if !out[1].Timestamp.Equal(now) || out[1].Attributes["audit.store.original.ts"] != Absent {
+		t.Errorf("no timestamp: %+v", out[1])
+	}
+}
