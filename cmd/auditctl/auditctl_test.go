@@ -204,12 +204,12 @@ func seed(t *testing.T, s store.Store, _ []store.Record, args, env []string) see
 	}
 	recs[0].RequestBody = ""
 	recs[0].RequestBodyBinary = []byte("\x89PNG\r\n\x1a\n\x00\x00binary")
-	if err := s.Write(context.Background(), recs); err != nil {
+	if _, err := s.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
 	write := func(t *testing.T, recs ...store.Record) {
 		t.Helper()
-		if err := s.Write(context.Background(), recs); err != nil {
+		if _, err := s.Write(context.Background(), recs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -500,7 +500,7 @@ func TestCleanupMillionRows(t *testing.T) {
 	for d := 0; d < 31; d++ {
 		recs = append(recs, storetest.NewRecord(now.AddDate(0, 0, -d), d))
 	}
-	if err := s.Write(context.Background(), recs); err != nil {
+	if _, err := s.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(context.Background(), dsn)
