@@ -80,26 +80,7 @@ func normalize(in *Record, now time.Time) (Record, bool) {
 	}
 	r.RequestBody, r.RequestBodyBinary = splitBody(r.RequestBody, r.RequestBodyBinary)
 	r.ResponseBody, r.ResponseBodyBinary = splitBody(r.ResponseBody, r.ResponseBodyBinary)
-	if t, ok := clampTime(r.Timestamp); !ok {
-		orig["ts"] = r.Timestamp.Format(time.RFC3339Nano)
-		r.Timestamp = t
-	}
-	if t, ok := clampTime(r.ObservedTimestamp); !ok && !r.ObservedTimestamp.IsZero() {
-		orig["observed_ts"] = r.ObservedTimestamp.Format(time.RFC3339Nano)
-		r.ObservedTimestamp = t
-	}
-	if r.Status < math.MinInt32 || r.Status > math.MaxInt32 {
-		orig["status"] = strconv.Itoa(r.Status)
-		r.Status = 0
-	}
-	if r.SeverityNumber < math.MinInt16 || r.SeverityNumber > math.MaxInt16 {
-		orig["severity_number"] = strconv.Itoa(r.SeverityNumber)
-		r.SeverityNumber = 0
-	}
-	if !finite(r.DurationMS) {
-		orig["duration_ms"] = formatNonFinite(r.DurationMS)
-		r.DurationMS = 0
-	}
+	fixScalars(&r, orig)
 	var badKeys []any
 	r.RequestHeaders = fixHeaders(r.RequestHeaders, &badKeys)
 	r.ResponseHeaders = fixHeaders(r.ResponseHeaders, &badKeys)
@@ -126,6 +107,31 @@ func normalize(in *Record, now time.Time) (Record, bool) {
 		r.Attributes = attrs
 	}
 	return r, true
+}
+
+// fixScalars clamps the timestamps and zeroes the numbers no backend holds,
+// keeping their originals in orig.
+func fixScalars(r *Record, orig map[string]any) {
+	if t, ok := clampTime(r.Timestamp); !ok {
+		orig["ts"] = r.Timestamp.Format(time.RFC3339Nano)
+		r.Timestamp = t
+	}
+	if t, ok := clampTime(r.ObservedTimestamp); !ok && !r.ObservedTimestamp.IsZero() {
+		orig["observed_ts"] = r.ObservedTimestamp.Format(time.RFC3339Nano)
+		r.ObservedTimestamp = t
+	}
+	if r.Status < math.MinInt32 || r.Status > math.MaxInt32 {
+		orig["status"] = strconv.Itoa(r.Status)
+		r.Status = 0
+	}
+	if r.SeverityNumber < math.MinInt16 || r.SeverityNumber > math.MaxInt16 {
+		orig["severity_number"] = strconv.Itoa(r.SeverityNumber)
+		r.SeverityNumber = 0
+	}
+	if !finite(r.DurationMS) {
+		orig["duration_ms"] = formatNonFinite(r.DurationMS)
+		r.DurationMS = 0
+	}
 }
 
 // clean reports whether r needs no change, without allocating.
