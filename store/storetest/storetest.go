@@ -50,7 +50,7 @@ func NewRecord(ts time.Time, i int) store.Record {
 		ID:                NewID(ts),
 		Timestamp:         ts,
 		ObservedTimestamp: ts.Add(3 * time.Millisecond),
-		EventName:         "http.server.audit",
+		EventName:         auditconv.EventHTTPServer,
 		SeverityNumber:    9,
 		SeverityText:      "INFO",
 		ServiceName:       []string{"orders", "billing"}[i%2],
@@ -67,7 +67,7 @@ func NewRecord(ts time.Time, i int) store.Record {
 		Status:            statuses[i%len(statuses)],
 		DurationMS:        float64(i%100) + 0.25,
 		UserID:            fmt.Sprintf("user-%d", i%3),
-		SessionID:         "hmac:abc",
+		SessionID:         auditconv.KeyedHashPrefix + "abc",
 		ClientAddress:     "203.0.113.7",
 		UserAgent:         "curl/8",
 		RequestHeaders:    map[string][]string{"accept": {"application/json"}, "x-multi": {"a", "b"}},
@@ -77,7 +77,7 @@ func NewRecord(ts time.Time, i int) store.Record {
 		ResponseBody:      `{"ok":true}`,
 		ResponseBodySize:  11,
 		Attributes:        map[string]any{"tenant": "acme", "n": int64(i), "flag": true},
-		Resource:          map[string]any{"service.name": []string{"orders", "billing"}[i%2], "host.name": "node-1"},
+		Resource:          map[string]any{auditconv.ServiceName: []string{"orders", "billing"}[i%2], "host.name": "node-1"},
 	}
 }
 
