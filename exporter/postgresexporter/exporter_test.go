@@ -190,7 +190,7 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 	if err := h.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.store.Write(context.Background(), []store.Record{old, fresh}); err != nil {
+	if _, err := h.store.Write(context.Background(), []store.Record{old, fresh}); err != nil {
 		t.Fatal(err)
 	}
 	// The retention loop runs once at start.

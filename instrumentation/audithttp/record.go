@@ -227,7 +227,7 @@ func (ex *exchange) sessionID() string {
 	}
 	mac := hmac.New(sha256.New, ex.cfg.sessionKey)
 	mac.Write([]byte(c.Value))
-	return "hmac:" + hex.EncodeToString(mac.Sum(nil))
+	return auditconv.KeyedHashPrefix + hex.EncodeToString(mac.Sum(nil))
 }
 
 // scheme returns https for TLS, X-Forwarded-Proto when the peer is a

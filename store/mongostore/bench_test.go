@@ -76,7 +76,7 @@ func BenchmarkWrite(b *testing.B) {
 			b.StopTimer()
 			recs := records4K(batch, start.Add(time.Duration(i)*time.Hour))
 			b.StartTimer()
-			if err := s.Write(context.Background(), recs); err != nil {
+			if _, err := s.Write(context.Background(), recs); err != nil {
 				b.Fatal(err)
 			}
 		}
