@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/otelaudit/otelaudit/internal/testconfig"
+	"github.com/otelaudit/otelaudit/internal/testutil/testconfig"
 )
 
 // loadConfig resolves testdata/config.yaml as the collector does (file and
