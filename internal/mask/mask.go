@@ -11,6 +11,11 @@
 //
 // Every walker returns its input unchanged (the same slice or string, no
 // allocation) when it masked nothing, and reports how many values it masked.
+//
+// The package is in layers: the key rules and their verdict cache
+// (rules.go); the editor the walkers write into (editor.go, replace.go);
+// the walkers (json.go, query.go, text.go, multipart.go, url.go, detect.go).
+// This file is the top: Config, New and the entry points.
 package mask
 
 import (
