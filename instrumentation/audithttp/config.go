@@ -43,11 +43,9 @@ type config struct {
 	filters        []func(*http.Request) bool
 	excludePaths   []string
 	excludeExts    []string
-	requestBody    bool
-	responseBody   bool
-	maxBodySize    int
+	plan           plan // what is captured when no policy rule matches
+	rules          []Rule
 	contentTypes   []mediaRange
-	headers        bool
 	masking        bool
 	sensitiveKeys  []string
 	exactKeys      []string
@@ -63,11 +61,8 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{
 		excludeExts:  lowerAll(DefaultExcludeExtensions),
-		requestBody:  true,
-		responseBody: true,
-		maxBodySize:  DefaultMaxBodySize,
+		plan:         plan{headers: true, requestBody: true, responseBody: true, maxBodySize: DefaultMaxBodySize},
 		contentTypes: parseMediaRanges(DefaultBodyContentTypes),
-		headers:      true,
 		masking:      true,
 	}
 	for _, o := range opts {
@@ -90,7 +85,8 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// Option configures the handler returned by NewHandler or NewMiddleware.
+// Option configures the handler returned by NewHandler or NewMiddleware,
+// or the transport returned by NewTransport.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -141,13 +137,13 @@ func WithExcludeExtensions(exts ...string) Option {
 // WithRequestBody turns capture of request bodies on or off (default on).
 // The body size is recorded either way.
 func WithRequestBody(on bool) Option {
-	return optionFunc(func(c *config) { c.requestBody = on })
+	return optionFunc(func(c *config) { c.plan.requestBody = on })
 }
 
 // WithResponseBody turns capture of response bodies on or off (default on).
 // The body size is recorded either way.
 func WithResponseBody(on bool) Option {
-	return optionFunc(func(c *config) { c.responseBody = on })
+	return optionFunc(func(c *config) { c.plan.responseBody = on })
 }
 
 // WithMaxBodySize sets how many bytes of each body are captured (default
@@ -158,7 +154,7 @@ func WithMaxBodySize(n int) Option {
 		if n < 0 {
 			n = -1
 		}
-		c.maxBodySize = n
+		c.plan.maxBodySize = n
 	})
 }
 
@@ -172,7 +168,7 @@ func WithBodyContentTypes(types ...string) Option {
 // WithHeaders turns capture of request and response headers on or off
 // (default on).
 func WithHeaders(on bool) Option {
-	return optionFunc(func(c *config) { c.headers = on })
+	return optionFunc(func(c *config) { c.plan.headers = on })
 }
 
 // WithSensitiveKeys adds terms to the default masking terms; a key whose
