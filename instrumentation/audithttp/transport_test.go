@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
@@ -28,8 +27,7 @@ import (
 func auditedClient(t *testing.T, base http.RoundTripper, opts ...audithttp.Option) (*http.Client, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(sdklog.NewSimpleProcessor(rec)))
-	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
+	lp := providerFor(t, rec)
 	return &http.Client{Transport: audithttp.NewTransport(base, append([]audithttp.Option{audithttp.WithLoggerProvider(lp)}, opts...)...)}, rec
 }
 
