@@ -92,6 +92,7 @@ type Filter struct {
 	UserID               string
 	TraceID              string
 	ServiceName          string
+	EventName            string // event_name: auditconv.EventHTTPServer or EventHTTPClient, for example
 	Limit                int    // at most this many records; DefaultLimit when 0
 	After                Cursor // keyset pagination: continue after this record
 }
