@@ -94,6 +94,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzText -fuzztime 60s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz FuzzBodyInPlace -fuzztime 60s ./internal/mask/
 
-## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp
+## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp, served (Loopback) and sent (Transport)
 bench-http:
-	$(GO) test -run "^$$" -bench Loopback -benchtime 7x ./instrumentation/audithttp/
+	$(GO) test -run "^$$" -bench "Loopback|Transport" -benchtime 7x ./instrumentation/audithttp/
