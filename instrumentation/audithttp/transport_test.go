@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,5 +367,58 @@ func TestTransportExcludedAndDisabledCallsPassThrough(t *testing.T) {
 	recs := rec.wait(t, 1)
 	if got := str(t, attrs(recs[0]), auditconv.URLFull); !strings.HasSuffix(got, "/orders") || rec.count() != 1 {
 		t.Errorf("records %d, first %s", rec.count(), got)
+	}
+}
+
+// retryOnce is a base transport that sends a request again, its body
+// rewound with GetBody, when the first attempt is answered 503: the
+// retrying round trippers services put under their clients do this.
+type retryOnce struct{ next http.RoundTripper }
+
+func (r retryOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || req.GetBody == nil {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	again := req.Clone(req.Context())
+	again.Body = body
+	return r.next.RoundTrip(again)
+}
+
+func TestTransportRewoundBodyIsCapturedOnce(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	client, rec := auditedClient(t, retryOnce{newBase()})
+	// The rewound body differs from the first (a fresh nonce, say), so the
+	// record shows which attempt it captured.
+	body := `{"n":2}`
+	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(`{"n":1}`))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+	req.Header.Set("Content-Type", "application/json")
+	_, got := mustDo(t, client, req)
+	if string(got) != body || calls.Load() != 2 {
+		t.Fatalf("echo %q after %d attempts", got, calls.Load())
+	}
+	a := attrs(rec.wait(t, 1)[0])
+	if c := str(t, a, auditconv.HTTPRequestBodyContent); c != body || num(t, a, auditconv.HTTPRequestBodySize) != int64(len(body)) {
+		t.Errorf("request body %q size %v; want the last attempt's, once", c, a[auditconv.HTTPRequestBodySize])
+	}
+	if num(t, a, auditconv.HTTPResponseStatusCode) != 200 || rec.count() != 1 {
+		t.Errorf("status %v, %d records", a[auditconv.HTTPResponseStatusCode], rec.count())
 	}
 }
