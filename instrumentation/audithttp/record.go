@@ -37,7 +37,7 @@ func (ex *exchange) finish(pv any) {
 	}
 
 	ap, attrs := getAttrs()
-	defer putAttrs(ap, attrs)
+	defer func() { putAttrs(ap, attrs) }() // attrs as built, not as it is now
 	attrs = ex.requestAttrs(attrs)
 	attrs = ex.responseAttrs(attrs, status, end)
 	attrs = ex.errorAttrs(attrs, status, pv)

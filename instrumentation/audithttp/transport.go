@@ -194,7 +194,7 @@ func (c *call) finish(err error) {
 		status = c.resp.StatusCode
 	}
 	ap, attrs := getAttrs()
-	defer putAttrs(ap, attrs)
+	defer func() { putAttrs(ap, attrs) }() // attrs as built, not as it is now
 	attrs = c.requestAttrs(attrs, &reqCap)
 	attrs = c.responseAttrs(attrs, &respCap, end)
 	if err != nil {
