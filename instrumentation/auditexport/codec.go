@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -44,6 +46,17 @@ type encoder struct{ b []byte }
 func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+
+// text writes a string of the record. OTLP carries only valid UTF-8: the
+// exporter fails to marshal any other string, and a record that can never
+// be exported would hold up the spool behind it for ever. So invalid bytes
+// become U+FFFD here; binary data belongs in a bytes value.
+func (e *encoder) text(s string) {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	e.str(s)
+}
 func (e *encoder) bytes(p []byte)   { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
 
 func (e *encoder) time(t time.Time) {
@@ -71,7 +84,7 @@ func (e *encoder) section(f func()) {
 func (e *encoder) kvs(kvs []attribute.KeyValue) {
 	e.uvarint(uint64(len(kvs)))
 	for _, kv := range kvs {
-		e.str(string(kv.Key))
+		e.text(string(kv.Key))
 		e.value(kv.Value)
 	}
 }
@@ -91,7 +104,7 @@ func (e *encoder) value(v attribute.Value) {
 	case attribute.FLOAT64:
 		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v.AsFloat64()))
 	case attribute.STRING:
-		e.str(v.AsString())
+		e.text(v.AsString())
 	case attribute.BYTESLICE:
 		e.bytes(v.AsByteSlice())
 	case attribute.BOOLSLICE:
@@ -120,7 +133,7 @@ func (e *encoder) value(v attribute.Value) {
 		s := v.AsStringSlice()
 		e.uvarint(uint64(len(s)))
 		for _, x := range s {
-			e.str(x)
+			e.text(x)
 		}
 	case attribute.SLICE:
 		s := v.AsSlice()
@@ -139,21 +152,21 @@ func appendRecord(dst []byte, r *sdklog.Record) []byte {
 	e.b = append(e.b, codecVersion)
 	e.section(func() {
 		res := r.Resource()
-		e.str(res.SchemaURL())
+		e.text(res.SchemaURL())
 		e.kvs(res.Attributes())
 	})
 	e.section(func() {
 		s := r.InstrumentationScope()
-		e.str(s.Name)
-		e.str(s.Version)
-		e.str(s.SchemaURL)
+		e.text(s.Name)
+		e.text(s.Version)
+		e.text(s.SchemaURL)
 		e.kvs(s.Attributes.ToSlice())
 	})
 	e.time(r.Timestamp())
 	e.time(r.ObservedTimestamp())
 	e.varint(int64(r.Severity()))
-	e.str(r.SeverityText())
-	e.str(r.EventName())
+	e.text(r.SeverityText())
+	e.text(r.EventName())
 	tid, sid := r.TraceID(), r.SpanID()
 	e.b = append(e.b, tid[:]...)
 	e.b = append(e.b, sid[:]...)
@@ -161,7 +174,7 @@ func appendRecord(dst []byte, r *sdklog.Record) []byte {
 	e.value(r.Body())
 	e.uvarint(uint64(r.AttributesLen()))
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		e.str(string(kv.Key))
+		e.text(string(kv.Key))
 		e.value(kv.Value)
 		return true
 	})
