@@ -18,13 +18,15 @@ func (p *DurableProcessor) send() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var waitStart time.Time
+	more := false // the last batch ended at a segment's end, not for want of records
 	for {
 		records, unread := p.spool.unread()
 		flush := p.flushWanted()
 		if records >= int64(p.cfg.exportMaxBatch) ||
-			unread && (flush || !waitStart.IsZero() && time.Since(waitStart) >= p.cfg.exportInterval) {
+			unread && (flush || more || !waitStart.IsZero() && time.Since(waitStart) >= p.cfg.exportInterval) {
 			waitStart = time.Time{}
-			if p.sendBatch() {
+			var sent bool
+			if sent, more = p.sendBatch(); sent {
 				p.completeFlushes()
 				continue
 			}
@@ -56,11 +58,11 @@ func (p *DurableProcessor) send() {
 
 // sendBatch reads one batch, exports it until it is delivered and
 // acknowledges it. It reports false when nothing was done: nothing to read,
-// or the processor stops.
-func (p *DurableProcessor) sendBatch() bool {
+// or the processor stops; and whether more segments follow the batch's.
+func (p *DurableProcessor) sendBatch() (sent, more bool) {
 	b, ok := p.spool.read(p.cfg.exportMaxBatch, p.cfg.exportMaxBytes)
 	if !ok {
-		return false
+		return false, false
 	}
 	recs := make([]sdklog.Record, 0, len(b.payloads))
 	for _, pl := range b.payloads {
@@ -82,11 +84,11 @@ func (p *DurableProcessor) sendBatch() bool {
 		p.undecodable(b.seg, err)
 	}
 	if len(recs) > 0 && !p.export(b.seg, recs) {
-		return p.stopCtx.Err() == nil // dropped meanwhile: go on with the rest
+		return p.stopCtx.Err() == nil, true // dropped meanwhile: go on with the rest
 	}
 	p.spool.ack(b)
 	p.spool.metrics.exported.Add(context.Background(), int64(len(recs)))
-	return true
+	return true, b.more
 }
 
 // undecodable reports an intact entry whose record cannot be decoded (an

@@ -290,10 +290,12 @@ func (s *spool) append(entry []byte) (uint64, error) {
 		s.metrics.drop(dropFullNewest, 1)
 		return 0, fmt.Errorf("%w: %d bytes of records wait for export", ErrSpoolFull, s.pendingBytes)
 	}
-	if !wasFull || s.cfg.onFull == DropOldest {
-		// DropOldest keeps accepting, but it is losing records: the spool
-		// stays unhealthy until a record fits without an eviction.
-		s.setFull(wasFull)
+	if wasFull {
+		// Set also under DropOldest, which accepts the record but loses
+		// others.
+		s.setFull(true)
+	} else {
+		s.clearFull(need)
 	}
 	active := s.segs[len(s.segs)-1]
 	if active.size+need > s.cfg.segmentBytes() && active.unacked > 0 && !time.Now().Before(s.nextRotate) {
@@ -445,6 +447,7 @@ type batch struct {
 	end      int64    // offset after the last entry read
 	payloads [][]byte // entry payloads
 	bytes    int
+	more     bool // newer segments follow
 }
 
 // read returns up to maxRecords entries (at most maxBytes of them, but at
@@ -460,6 +463,7 @@ func (s *spool) read(maxRecords, maxBytes int) (b batch, ok bool) {
 	head := s.segs[0]
 	b.seg, b.end = head.id, s.ackOff
 	f, limit, active := head.f, head.size, len(s.segs) == 1
+	b.more = !active
 	s.mu.Unlock()
 
 	for len(b.payloads) < maxRecords {
@@ -550,6 +554,7 @@ func (s *spool) ack(b batch) {
 		s.segs = s.segs[1:]
 		s.ackOff = int64(len(segmentHeader))
 	}
+	s.clearFull(0)
 	ackSeg, ackOff := s.segs[0].id, s.ackOff
 	undeleted := s.undeleted
 	s.undeleted = nil
@@ -611,6 +616,14 @@ func (s *spool) pending() (bytes, records int64, oldestAge float64) {
 		oldestAge = max(time.Since(time.Unix(0, t)).Seconds(), 0)
 	}
 	return bytes, records, oldestAge
+}
+
+// clearFull ends the full state once a segment's worth of room is free
+// besides need, so that health does not flap at the bound.
+func (s *spool) clearFull(need int64) {
+	if s.full && s.pendingBytes+need <= s.cfg.maxBytes-s.cfg.segmentBytes() {
+		s.setFull(false)
+	}
 }
 
 func (s *spool) setFull(full bool) {
