@@ -7,17 +7,20 @@
 // audit.* keys are otelaudit's own.
 package auditconv
 
+import "fmt"
+
 // Event names of audit log records.
 const (
 	// EventHTTPServer is the event name of a record describing one HTTP
 	// exchange handled by a server.
 	EventHTTPServer = "http.server.audit"
 	// EventHTTPClient is the event name of a record describing one HTTP
-	// exchange made by a client.
+	// exchange made by a client. Nothing writes it yet: it is reserved for
+	// the audited outbound transport (an http.RoundTripper) planned next.
 	EventHTTPClient = "http.client.audit"
 )
 
-// Attribute keys of an audit record (DESIGN.md §3).
+// Attribute keys of an audit record.
 const (
 	RecordID  = "audit.record.id" // string, UUIDv7: the idempotency key in every store
 	Operation = "audit.operation" // string, the operation given to the wrapper
@@ -29,6 +32,18 @@ const (
 	URLPath           = "url.path"
 	URLQuery          = "url.query" // raw query, masked
 	HTTPRoute         = "http.route"
+
+	// Keys of a whole URL, from producers other than the wrapper (the
+	// semantic conventions' url.full and url.original, and the deprecated
+	// http.url and http.target): masked like a URL.
+	URLFull     = "url.full"
+	URLOriginal = "url.original"
+	HTTPURL     = "http.url"
+	HTTPTarget  = "http.target"
+
+	// HTTPResponseStatusClass is the status class ("2xx" … "5xx", or
+	// "unknown") by which the sampling processor counts dropped records.
+	HTTPResponseStatusClass = "http.response.status_class"
 
 	HTTPResponseStatusCode    = "http.response.status_code"    // int
 	HTTPServerRequestDuration = "http.server.request.duration" // double, seconds
@@ -83,6 +98,74 @@ func RequestHeaderKey(name string) string { return HTTPRequestHeaderPrefix + low
 
 // ResponseHeaderKey returns the attribute key for response header name.
 func ResponseHeaderKey(name string) string { return HTTPResponseHeaderPrefix + lower(name) }
+
+// KeyedHashPrefix starts a keyed hash value (session.id, and values masked
+// in hash mode): "hmac:" and the lower-case hex HMAC-SHA256 of the value.
+const KeyedHashPrefix = "hmac:"
+
+// IsKeyedHash reports whether s is a keyed hash value: KeyedHashPrefix and
+// 64 lower-case hex digits.
+func IsKeyedHash(s string) bool {
+	if len(s) != len(KeyedHashPrefix)+64 || s[:len(KeyedHashPrefix)] != KeyedHashPrefix {
+		return false
+	}
+	for i := len(KeyedHashPrefix); i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseRecordID parses a record id (audit.record.id): a UUID in its
+// canonical text form, 8-4-4-4-12 hex digits of either case.
+func ParseRecordID(s string) ([16]byte, error) {
+	var u [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, fmt.Errorf("id %q is not a UUID", s)
+	}
+	j := 0
+	for i := 0; i < len(s); i += 2 {
+		if s[i] == '-' {
+			i--
+			continue
+		}
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, fmt.Errorf("id %q is not a UUID", s)
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, nil
+}
+
+// FormatRecordID returns the canonical, lower-case text form of a record
+// id.
+func FormatRecordID(u [16]byte) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, digits[c>>4], digits[c&0xF])
+	}
+	return string(b)
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
 
 // ErrorTypePanic is the error.type value of a record whose handler panicked.
 const ErrorTypePanic = "panic"

@@ -29,6 +29,9 @@ const Absent = "absent"
 //
 //   - no timestamp: the observed timestamp, or now (the time the record is
 //     received for storage) when it has neither;
+//   - each HTTP body is held once: in the binary field when it has one
+//     (the text is then dropped), in the text field when it is valid
+//     UTF-8, otherwise moved, unchanged, to the binary field;
 //   - a timestamp outside [MinTime, MaxTime] is clamped to it;
 //   - a status outside int32, a severity number outside int16, a
 //     non-finite duration are stored as 0 (NULL in PostgreSQL, absent in
@@ -75,31 +78,14 @@ func normalize(in *Record, now time.Time) (Record, bool) {
 	case r.Timestamp.IsZero():
 		r.Timestamp = r.ObservedTimestamp
 	}
-	if t, ok := clampTime(r.Timestamp); !ok {
-		orig["ts"] = r.Timestamp.Format(time.RFC3339Nano)
-		r.Timestamp = t
-	}
-	if t, ok := clampTime(r.ObservedTimestamp); !ok && !r.ObservedTimestamp.IsZero() {
-		orig["observed_ts"] = r.ObservedTimestamp.Format(time.RFC3339Nano)
-		r.ObservedTimestamp = t
-	}
-	if r.Status < math.MinInt32 || r.Status > math.MaxInt32 {
-		orig["status"] = strconv.Itoa(r.Status)
-		r.Status = 0
-	}
-	if r.SeverityNumber < math.MinInt16 || r.SeverityNumber > math.MaxInt16 {
-		orig["severity_number"] = strconv.Itoa(r.SeverityNumber)
-		r.SeverityNumber = 0
-	}
-	if !finite(r.DurationMS) {
-		orig["duration_ms"] = formatNonFinite(r.DurationMS)
-		r.DurationMS = 0
-	}
+	r.RequestBody, r.RequestBodyBinary = splitBody(r.RequestBody, r.RequestBodyBinary)
+	r.ResponseBody, r.ResponseBodyBinary = splitBody(r.ResponseBody, r.ResponseBodyBinary)
+	fixScalars(&r, orig)
 	var badKeys []any
 	r.RequestHeaders = fixHeaders(r.RequestHeaders, &badKeys)
 	r.ResponseHeaders = fixHeaders(r.ResponseHeaders, &badKeys)
-	if r.Body != nil && !cleanValue(r.Body) {
-		r.Body = fixValue(r.Body, &badKeys)
+	if r.LogBody != nil && !cleanValue(r.LogBody) {
+		r.LogBody = fixValue(r.LogBody, &badKeys)
 	}
 	if r.Resource != nil && !cleanValue(r.Resource) {
 		r.Resource = fixValue(r.Resource, &badKeys).(map[string]any)
@@ -123,6 +109,31 @@ func normalize(in *Record, now time.Time) (Record, bool) {
 	return r, true
 }
 
+// fixScalars clamps the timestamps and zeroes the numbers no backend holds,
+// keeping their originals in orig.
+func fixScalars(r *Record, orig map[string]any) {
+	if t, ok := clampTime(r.Timestamp); !ok {
+		orig["ts"] = r.Timestamp.Format(time.RFC3339Nano)
+		r.Timestamp = t
+	}
+	if t, ok := clampTime(r.ObservedTimestamp); !ok && !r.ObservedTimestamp.IsZero() {
+		orig["observed_ts"] = r.ObservedTimestamp.Format(time.RFC3339Nano)
+		r.ObservedTimestamp = t
+	}
+	if r.Status < math.MinInt32 || r.Status > math.MaxInt32 {
+		orig["status"] = strconv.Itoa(r.Status)
+		r.Status = 0
+	}
+	if r.SeverityNumber < math.MinInt16 || r.SeverityNumber > math.MaxInt16 {
+		orig["severity_number"] = strconv.Itoa(r.SeverityNumber)
+		r.SeverityNumber = 0
+	}
+	if !finite(r.DurationMS) {
+		orig["duration_ms"] = formatNonFinite(r.DurationMS)
+		r.DurationMS = 0
+	}
+}
+
 // clean reports whether r needs no change, without allocating.
 func clean(r *Record) bool {
 	if r.Timestamp.IsZero() {
@@ -134,10 +145,13 @@ func clean(r *Record) bool {
 	if _, ok := clampTime(r.ObservedTimestamp); !ok && !r.ObservedTimestamp.IsZero() {
 		return false
 	}
+	if !cleanBody(r.RequestBody, r.RequestBodyBinary) || !cleanBody(r.ResponseBody, r.ResponseBodyBinary) {
+		return false
+	}
 	return r.Status >= math.MinInt32 && r.Status <= math.MaxInt32 &&
 		r.SeverityNumber >= math.MinInt16 && r.SeverityNumber <= math.MaxInt16 && finite(r.DurationMS) &&
 		cleanHeaders(r.RequestHeaders) && cleanHeaders(r.ResponseHeaders) &&
-		cleanValue(r.Body) && cleanValue(r.Resource) && cleanValue(r.Attributes)
+		cleanValue(r.LogBody) && cleanValue(r.Resource) && cleanValue(r.Attributes)
 }
 
 // clampTime returns t within [MinTime, MaxTime] and whether it already was.
@@ -149,6 +163,26 @@ func clampTime(t time.Time) (time.Time, bool) {
 		return MaxTime, false
 	}
 	return t, true
+}
+
+// cleanBody reports whether a body is held once, in the right field.
+func cleanBody(text string, bin []byte) bool {
+	if len(bin) > 0 {
+		return text == ""
+	}
+	return utf8.ValidString(text)
+}
+
+// splitBody returns a body held once: binary when there is binary, text
+// when it is valid UTF-8, otherwise the text's bytes as binary.
+func splitBody(text string, bin []byte) (string, []byte) {
+	switch {
+	case len(bin) > 0:
+		return "", bin
+	case utf8.ValidString(text):
+		return text, nil
+	}
+	return "", []byte(text)
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -252,7 +286,7 @@ func fixValue(v any, bad *[]any) any {
 func Degraded(r Record, reason string) Record {
 	r.RequestBody, r.ResponseBody, r.RequestBodyBinary, r.ResponseBodyBinary = "", "", nil, nil
 	r.RequestBodyTruncated, r.ResponseBodyTruncated = true, true
-	r.RequestHeaders, r.ResponseHeaders, r.Body, r.Resource = nil, nil, nil, nil
+	r.RequestHeaders, r.ResponseHeaders, r.LogBody, r.Resource = nil, nil, nil, nil
 	r.Attributes = map[string]any{auditconv.StoreError: strings.ToValidUTF8(reason, "\uFFFD")}
 	if !finite(r.DurationMS) {
 		r.DurationMS = 0

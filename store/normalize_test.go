@@ -37,6 +37,33 @@ func TestDegradedHoldsNothingNormalizeChanges(t *testing.T) {
 	}
 }
 
+// TestNormalizeBodies: each body ends up held once, in the field its bytes
+// belong to, unchanged.
+func TestNormalizeBodies(t *testing.T) {
+	now := time.Now().UTC()
+	in := []Record{
+		{ID: "text", Timestamp: now, RequestBody: "héllo", ResponseBody: "ok"},
+		{ID: "invalid", Timestamp: now, RequestBody: "a\xffb", ResponseBody: "\x00\xfe"},
+		{ID: "both", Timestamp: now, RequestBody: "text", RequestBodyBinary: []byte{1, 2}},
+	}
+	out := Normalize(in, now)
+	if &out[0] == &in[0] || in[1].RequestBody != "a\xffb" {
+		t.Error("the caller's records changed, or the batch was not copied")
+	}
+	check := func(r Record, reqText, reqBin, respText, respBin string) {
+		t.Helper()
+		if r.RequestBody != reqText || string(r.RequestBodyBinary) != reqBin || r.ResponseBody != respText || string(r.ResponseBodyBinary) != respBin {
+			t.Errorf("%s: request %q %q, response %q %q", r.ID, r.RequestBody, r.RequestBodyBinary, r.ResponseBody, r.ResponseBodyBinary)
+		}
+		if !clean(&r) {
+			t.Errorf("%s: not clean after Normalize", r.ID)
+		}
+	}
+	check(out[0], "héllo", "", "ok", "")
+	check(out[1], "", "a\xffb", "", "\x00\xfe")
+	check(out[2], "", "\x01\x02", "", "")
+}
+
 func TestRedact(t *testing.T) {
 	for _, c := range []struct{ conn, msg string }{
 		{"postgres://audit:s3cret@db:5432/x?sslmode=bogus", "cannot parse postgres://audit:s3cret@db: bad"},
@@ -50,5 +77,18 @@ func TestRedact(t *testing.T) {
 		if strings.Contains(got, "s3") || strings.Contains(got, "k3y") || strings.Contains(got, "p@ss") || !strings.Contains(got, "xxxxx") {
 			t.Errorf("Redact(%q, %q) = %q", c.msg, c.conn, got)
 		}
+	}
+}
+
+// TestNormalizeTimestamps: a record without a timestamp takes its observed
+// timestamp; one with neither takes now, its original kept as "absent".
+func TestNormalizeTimestamps(t *testing.T) {
+	now, obs := time.Now().UTC(), time.Unix(100, 0).UTC()
+	out := Normalize([]Record{{ID: "obs", ObservedTimestamp: obs}, {ID: "none"}}, now)
+	if !out[0].Timestamp.Equal(obs) || out[0].Attributes != nil {
+		t.Errorf("observed only: %+v", out[0])
+	}
+	if !out[1].Timestamp.Equal(now) || out[1].Attributes["audit.store.original.ts"] != Absent {
+		t.Errorf("no timestamp: %+v", out[1])
 	}
 }

@@ -1,7 +1,12 @@
 // Package store defines what every audit log backend shares: the Record
-// stored for one exchange, the Filter that queries it, and the Store
-// interface that the PostgreSQL and MongoDB backends implement and that the
-// exporters and auditctl use.
+// stored for one exchange, the Filter that queries it, the Store interface
+// that the PostgreSQL and MongoDB backends implement and that the exporters
+// and auditctl use, and Normalize and Degraded, the one place that makes a
+// record fit for storage.
+//
+// It imports only the standard library and auditconv (itself standard
+// library only), for the attribute keys a store writes on the records it
+// had to change (auditconv.StoreError, auditconv.StoreOriginalKey).
 package store
 
 import (
@@ -15,49 +20,53 @@ import (
 	"time"
 )
 
-// Record is one stored audit record. Its fields are the columns of
-// DESIGN.md §4; the field comments give the column names.
+// Record is one stored audit record. Its fields are the stored columns
+// (docs/storage.md); the JSON names are the column names, so that a record
+// printed as JSON (auditctl) reads like a row. Binary bodies print as
+// base64.
 type Record struct {
-	ID                string    // id: UUID, the idempotency key
-	Timestamp         time.Time // ts: when the request started
-	ObservedTimestamp time.Time // observed_ts
-	EventName         string    // event_name
-	SeverityNumber    int       // severity_number
-	SeverityText      string    // severity_text
-	ServiceName       string    // service_name
-	ScopeName         string    // scope_name
-	Operation         string    // operation
-	TraceID           string    // trace_id, hex
-	SpanID            string    // span_id, hex
+	ID                string    `json:"id"`                   // UUID, the idempotency key
+	Timestamp         time.Time `json:"ts"`                   // when the request started
+	ObservedTimestamp time.Time `json:"observed_ts,omitzero"` // when the record was emitted
+	EventName         string    `json:"event_name,omitempty"`
+	SeverityNumber    int       `json:"severity_number,omitempty"`
+	SeverityText      string    `json:"severity_text,omitempty"`
+	ServiceName       string    `json:"service_name,omitempty"`
+	ScopeName         string    `json:"scope_name,omitempty"`
+	Operation         string    `json:"operation,omitempty"`
+	TraceID           string    `json:"trace_id,omitempty"` // hex
+	SpanID            string    `json:"span_id,omitempty"`  // hex
 
-	Method        string  // method
-	Scheme        string  // scheme
-	Host          string  // host
-	Path          string  // path
-	Route         string  // route
-	Query         string  // query
-	Status        int     // status
-	DurationMS    float64 // duration_ms
-	UserID        string  // user_id
-	SessionID     string  // session_id
-	ClientAddress string  // client_address
-	UserAgent     string  // user_agent
+	Method        string  `json:"method,omitempty"`
+	Scheme        string  `json:"scheme,omitempty"`
+	Host          string  `json:"host,omitempty"`
+	Path          string  `json:"path,omitempty"`
+	Route         string  `json:"route,omitempty"`
+	Query         string  `json:"query,omitempty"`
+	Status        int     `json:"status,omitempty"`
+	DurationMS    float64 `json:"duration_ms"`
+	UserID        string  `json:"user_id,omitempty"`
+	SessionID     string  `json:"session_id,omitempty"`
+	ClientAddress string  `json:"client_address,omitempty"`
+	UserAgent     string  `json:"user_agent,omitempty"`
 
-	RequestHeaders        map[string][]string // request_headers
-	RequestBody           string              // request_body
-	RequestBodyBinary     []byte              // request_body_binary: a body that is not valid UTF-8
-	RequestBodySize       int64               // request_body_size
-	RequestBodyTruncated  bool                // request_body_truncated
-	ResponseHeaders       map[string][]string // response_headers
-	ResponseBody          string              // response_body
-	ResponseBodyBinary    []byte              // response_body_binary
-	ResponseBodySize      int64               // response_body_size
-	ResponseBodyTruncated bool                // response_body_truncated
-	ErrorType             string              // error_type
+	RequestHeaders        map[string][]string `json:"request_headers,omitempty"`
+	RequestBody           string              `json:"request_body,omitempty"`        // a body that is valid UTF-8
+	RequestBodyBinary     []byte              `json:"request_body_binary,omitempty"` // a body that is not
+	RequestBodySize       int64               `json:"request_body_size"`
+	RequestBodyTruncated  bool                `json:"request_body_truncated,omitempty"`
+	ResponseHeaders       map[string][]string `json:"response_headers,omitempty"`
+	ResponseBody          string              `json:"response_body,omitempty"`
+	ResponseBodyBinary    []byte              `json:"response_body_binary,omitempty"`
+	ResponseBodySize      int64               `json:"response_body_size"`
+	ResponseBodyTruncated bool                `json:"response_body_truncated,omitempty"`
+	ErrorType             string              `json:"error_type,omitempty"`
 
-	Body       any            // body: the log record body (nil when empty)
-	Attributes map[string]any // attributes: every attribute not promoted to a field
-	Resource   map[string]any // resource: the resource attributes
+	// LogBody is the body of the log record (column body), nil when
+	// empty; the HTTP bodies are RequestBody and ResponseBody.
+	LogBody    any            `json:"body,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"` // every attribute not promoted to a field
+	Resource   map[string]any `json:"resource,omitempty"`   // the resource attributes
 }
 
 // Cursor is a keyset position: records strictly older than it (by ts, then
@@ -125,6 +134,21 @@ type CleanupResult struct {
 	Dropped []string // partitions dropped whole
 }
 
+// WriteResult counts what a Write did with the records it was given. Every
+// record is either Written, a duplicate, or rejected (its id in a
+// *RejectedError).
+type WriteResult struct {
+	// Written counts the records newly stored, including the degraded
+	// ones.
+	Written int
+	// Duplicates counts the records skipped because their id was stored
+	// already, or came earlier in the same batch.
+	Duplicates int
+	// Degraded counts the records stored only in degraded form (see
+	// Degraded), their ids in a *DegradedError.
+	Degraded int
+}
+
 // Store is an audit log backend.
 type Store interface {
 	// Migrate creates or upgrades the schema; it is idempotent and safe to
@@ -133,11 +157,13 @@ type Store interface {
 	// Write stores records, made fit by Normalize. It is idempotent on
 	// Record.ID alone: the first record written with an id wins, and a
 	// later one with the same id (a retried batch, or a reused id with
-	// other content) is skipped. One bad record never fails the others: a
-	// record the server refuses is stored Degraded and reported in a
-	// *DegradedError; one refused even so is reported in a *RejectedError
-	// (both may be joined); any other error is an outage worth retrying.
-	Write(ctx context.Context, records []Record) error
+	// other content) is skipped and counted in WriteResult.Duplicates. One
+	// bad record never fails the others: a record the server refuses is
+	// stored Degraded and reported in a *DegradedError; one refused even
+	// so is reported in a *RejectedError (both may be joined); any other
+	// error is an outage worth retrying, and the WriteResult then counts
+	// what was stored before it.
+	Write(ctx context.Context, records []Record) (WriteResult, error)
 	// Query returns the records f selects, newest first.
 	Query(ctx context.Context, f Filter) ([]Record, error)
 	// Count returns how many records f selects, ignoring Limit and After.
@@ -217,3 +243,48 @@ func Redact(msg, connString string) string {
 }
 
 var passwordSetting = regexp.MustCompile(`(?i)(^|[\s?&])(?:ssl)?password\s*=\s*('[^']*'|[^\s&]*)`)
+
+// WriteReport gathers what a backend's Write did, record by record, and
+// gives its results: the WriteResult and the *DegradedError and
+// *RejectedError of the records that were not stored as they were.
+type WriteReport struct {
+	WriteResult
+	degraded DegradedError
+	rejected RejectedError
+}
+
+// Degrade counts the record with id as written in degraded form, because
+// the server refused it for cause.
+func (w *WriteReport) Degrade(id string, cause error) {
+	w.Written++
+	w.Degraded++
+	w.degraded.IDs = append(w.degraded.IDs, id)
+	w.degraded.Err = cause
+}
+
+// Reject counts the record with id as refused for good, for err.
+func (w *WriteReport) Reject(id string, err error) {
+	w.rejected.IDs = append(w.rejected.IDs, id)
+	w.rejected.Err = err
+}
+
+// Result returns the counts and, when records were degraded or rejected,
+// a *DegradedError, a *RejectedError or both joined. An outage (not nil)
+// is returned alone: the batch is retried whole, and the records refused
+// so far are refused again then.
+func (w *WriteReport) Result(outage error) (WriteResult, error) {
+	if outage != nil {
+		return w.WriteResult, outage
+	}
+	var errs []error
+	if len(w.rejected.IDs) > 0 {
+		errs = append(errs, &w.rejected)
+	}
+	if len(w.degraded.IDs) > 0 {
+		errs = append(errs, &w.degraded)
+	}
+	if len(errs) == 1 {
+		return w.WriteResult, errs[0]
+	}
+	return w.WriteResult, errors.Join(errs...)
+}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 	"github.com/otelaudit/otelaudit/store/pgstore"
@@ -204,12 +204,12 @@ func seed(t *testing.T, s store.Store, _ []store.Record, args, env []string) see
 	}
 	recs[0].RequestBody = ""
 	recs[0].RequestBodyBinary = []byte("\x89PNG\r\n\x1a\n\x00\x00binary")
-	if err := s.Write(context.Background(), recs); err != nil {
+	if _, err := s.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
 	write := func(t *testing.T, recs ...store.Record) {
 		t.Helper()
-		if err := s.Write(context.Background(), recs); err != nil {
+		if _, err := s.Write(context.Background(), recs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -312,8 +312,8 @@ func testShowBinary(t *testing.T, s seeded) {
 	}
 	r = auditctl(t, s.env, append([]string{"show", s.recs[0].ID, "--output", "json"}, s.args...)...)
 	var v map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["request_body_base64"] == nil {
-		t.Errorf("show --output json: %v %v", err, v["request_body_base64"])
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["request_body_binary"] == nil {
+		t.Errorf("show --output json: %v %v", err, v["request_body_binary"])
 	}
 	r = auditctl(t, s.env, append([]string{"show", storetest.NewID(time.Now())}, s.args...)...)
 	if r.code != 1 || !strings.Contains(r.stderr, "no record with id") {
@@ -385,7 +385,7 @@ func testTerminalInjection(t *testing.T, s seeded) {
 	h.ResponseBody = "{\"msg\":\"\u202eevil\u0085\x7f\"}"
 	h.ResponseBodySize = int64(len(h.ResponseBody))
 	h.Attributes = map[string]any{"note": "bell\x07 del\x7f bidi\u202d"}
-	h.Body = "log \x1b[5m body"
+	h.LogBody = "log \x1b[5m body"
 	s.write(t, h)
 
 	run := func(args ...string) result {
@@ -500,7 +500,7 @@ func TestCleanupMillionRows(t *testing.T) {
 	for d := 0; d < 31; d++ {
 		recs = append(recs, storetest.NewRecord(now.AddDate(0, 0, -d), d))
 	}
-	if err := s.Write(context.Background(), recs); err != nil {
+	if _, err := s.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(context.Background(), dsn)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/otelaudit/otelaudit/auditconv"
 )
 
 // Times a filter may name: the years 1 to 9999. Beyond them the stores
@@ -65,8 +65,8 @@ func parseTime(flagName, s string, now time.Time) (time.Time, error) {
 // isRecordID reports whether s is a record id: a UUID in its canonical
 // text form, the key of a record in every store.
 func isRecordID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
+	_, err := auditconv.ParseRecordID(s)
+	return err == nil
 }
 
 // parseStatus parses 500, 5xx or 400-499 into an inclusive range.

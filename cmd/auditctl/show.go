@@ -59,7 +59,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if output == "json" {
-		return d.json(stdout, jsonRecord(r), "  ")
+		return d.json(stdout, r, "  ")
 	}
 	printRecord(stdout, r, d)
 	return nil
@@ -103,9 +103,9 @@ func printRecord(w io.Writer, r store.Record, d display) {
 		fmt.Fprintln(w, "\nAttributes:")
 		printJSON(w, r.Attributes, d)
 	}
-	if r.Body != nil {
+	if r.LogBody != nil {
 		fmt.Fprintln(w, "\nLog body:")
-		printJSON(w, r.Body, d)
+		printJSON(w, r.LogBody, d)
 	}
 }
 

@@ -42,8 +42,10 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 		Retention: cfg.Retention,
 		Logger:    set.Logger,
 		Telemetry: storeexporter.Telemetry{
-			RecordsWritten: tb.ExporterMongoRecordsWritten,
-			WriteDuration:  tb.ExporterMongoWriteDuration,
+			RecordsWritten:    tb.ExporterMongoRecordsWritten,
+			DuplicatesSkipped: tb.ExporterMongoDuplicatesSkipped,
+			RecordsDegraded:   tb.ExporterMongoRecordsDegraded,
+			WriteDuration:     tb.ExporterMongoWriteDuration,
 		},
 	}), nil
 }

@@ -10,13 +10,13 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelaudit/otelaudit/exporter/mongoexporter/internal/metadatatest"
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 )
 
-// TestTelemetry checks that the exporter records its generated metrics:
-// the records of a batch written to the real server, and one write
-// duration.
+// TestTelemetry checks that the exporter records its generated metrics on
+// the real server: the records of a batch written, the same batch again
+// counted as duplicates, and one write duration per batch.
 func TestTelemetry(t *testing.T) {
 	uri := testdb.MongoURI(t)
 	cfg := createDefaultConfig().(*Config)
@@ -37,16 +37,21 @@ func TestTelemetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Shutdown(context.Background())
-	if err := e.Push(context.Background(), auditLogs(0, 9)); err != nil {
-		t.Fatal(err)
+	ld := auditLogs(0, 9)
+	for range 2 {
+		if err := e.Push(context.Background(), ld); err != nil {
+			t.Fatal(err)
+		}
 	}
 	metadatatest.AssertEqualExporterMongoRecordsWritten(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 9}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualExporterMongoDuplicatesSkipped(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 9}}, metricdatatest.IgnoreTimestamp())
 	m, err := tel.GetMetric("otelcol_exporter_mongo_write_duration")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dps := m.Data.(metricdata.Histogram[float64]).DataPoints; len(dps) != 1 || dps[0].Count != 1 {
-		t.Errorf("write durations: %+v, want one", dps)
+	if dps := m.Data.(metricdata.Histogram[float64]).DataPoints; len(dps) != 1 || dps[0].Count != 2 {
+		t.Errorf("write durations: %+v, want two", dps)
 	}
 }

@@ -22,7 +22,9 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 	return storeexporter.New(storeexporter.Settings{
 		Name: "PostgreSQL",
 		Open: func(ctx context.Context) (store.Store, error) {
-			s, err := pgstore.Open(ctx, cfg.storeConfig())
+			sc := cfg.storeConfig()
+			sc.PartitionCreated = func(string) { tb.ExporterPostgresPartitionsCreated.Add(context.Background(), 1) }
+			s, err := pgstore.Open(ctx, sc)
 			if err != nil {
 				return nil, err
 			}
@@ -37,6 +39,8 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 		Logger:    set.Logger,
 		Telemetry: storeexporter.Telemetry{
 			RecordsWritten:    tb.ExporterPostgresRecordsWritten,
+			DuplicatesSkipped: tb.ExporterPostgresDuplicatesSkipped,
+			RecordsDegraded:   tb.ExporterPostgresRecordsDegraded,
 			WriteDuration:     tb.ExporterPostgresWriteDuration,
 			PartitionsDropped: tb.ExporterPostgresPartitionsDropped,
 		},

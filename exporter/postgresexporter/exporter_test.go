@@ -13,9 +13,9 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"github.com/otelaudit/otelaudit/exporter/postgresexporter/internal/metadata"
-	"github.com/otelaudit/otelaudit/internal/testdb"
-	"github.com/otelaudit/otelaudit/internal/testlogs"
-	"github.com/otelaudit/otelaudit/internal/testproxy"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testlogs"
+	"github.com/otelaudit/otelaudit/internal/testutil/testproxy"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 	"github.com/otelaudit/otelaudit/store/storetest"
@@ -190,7 +190,7 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 	if err := h.store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.store.Write(context.Background(), []store.Record{old, fresh}); err != nil {
+	if _, err := h.store.Write(context.Background(), []store.Record{old, fresh}); err != nil {
 		t.Fatal(err)
 	}
 	// The retention loop runs once at start.

@@ -10,13 +10,14 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelaudit/otelaudit/exporter/postgresexporter/internal/metadatatest"
-	"github.com/otelaudit/otelaudit/internal/testdb"
-	"github.com/otelaudit/otelaudit/internal/testlogs"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testlogs"
 )
 
-// TestTelemetry checks that the exporter records its generated metrics:
-// the records of a batch written to the real server, and one write
-// duration.
+// TestTelemetry checks that the exporter records its generated metrics on
+// the real server: the records of a batch written, the same batch again
+// counted as duplicates, one write duration per batch, and the partitions
+// created ahead of time at start (today and the premake days after it).
 func TestTelemetry(t *testing.T) {
 	dsn := testdb.PostgresDSN(t)
 	cfg := createDefaultConfig().(*Config)
@@ -32,16 +33,23 @@ func TestTelemetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Shutdown(context.Background())
-	if err := e.Push(context.Background(), testlogs.Audit(0, 9, nil)); err != nil {
-		t.Fatal(err)
+	ld := testlogs.Audit(0, 9, nil)
+	for range 2 {
+		if err := e.Push(context.Background(), ld); err != nil {
+			t.Fatal(err)
+		}
 	}
 	metadatatest.AssertEqualExporterPostgresRecordsWritten(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 9}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualExporterPostgresDuplicatesSkipped(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 9}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualExporterPostgresPartitionsCreated(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: int64(cfg.Premake) + 1}}, metricdatatest.IgnoreTimestamp())
 	m, err := tel.GetMetric("otelcol_exporter_postgres_write_duration")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dps := m.Data.(metricdata.Histogram[float64]).DataPoints; len(dps) != 1 || dps[0].Count != 1 {
-		t.Errorf("write durations: %+v, want one", dps)
+	if dps := m.Data.(metricdata.Histogram[float64]).DataPoints; len(dps) != 1 || dps[0].Count != 2 {
+		t.Errorf("write durations: %+v, want two", dps)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -53,6 +52,8 @@ func Records(ld plog.Logs) []store.Record {
 
 // Record converts one log record; resource and scope fields are left to
 // the caller. A record without a valid audit.record.id has an empty ID.
+// Timestamps that are absent stay zero: store.Normalize decides what a
+// record without one gets.
 func Record(lr plog.LogRecord) store.Record {
 	r := store.Record{
 		Timestamp:         asTime(lr.Timestamp()),
@@ -61,15 +62,6 @@ func Record(lr plog.LogRecord) store.Record {
 		SeverityNumber:    int(lr.SeverityNumber()),
 		SeverityText:      lr.SeverityText(),
 	}
-	if lr.Timestamp() == 0 {
-		r.Timestamp = r.ObservedTimestamp
-		if lr.ObservedTimestamp() == 0 {
-			r.Timestamp, r.ObservedTimestamp = time.Time{}, time.Time{}
-		}
-	}
-	if lr.ObservedTimestamp() == 0 {
-		r.ObservedTimestamp = time.Time{}
-	}
 	if tid := lr.TraceID(); !tid.IsEmpty() {
 		r.TraceID = hex.EncodeToString(tid[:])
 	}
@@ -77,98 +69,11 @@ func Record(lr plog.LogRecord) store.Record {
 		r.SpanID = hex.EncodeToString(sid[:])
 	}
 	if lr.Body().Type() != pcommon.ValueTypeEmpty {
-		r.Body = lr.Body().AsRaw()
+		r.LogBody = lr.Body().AsRaw()
 	}
 	for k, v := range lr.Attributes().All() {
-		switch k {
-		case auditconv.RecordID:
-			if id := v.AsString(); isUUID(id) {
-				r.ID = strings.ToLower(id)
-				continue
-			}
-			// Not a UUID (another producer): kept as an attribute; the
-			// stored id is derived from the record.
-		case auditconv.Operation:
-			r.Operation = v.AsString()
+		if promote(&r, k, v) {
 			continue
-		case auditconv.HTTPRequestMethod:
-			r.Method = v.AsString()
-			continue
-		case auditconv.URLScheme:
-			r.Scheme = v.AsString()
-			continue
-		case auditconv.ServerAddress:
-			r.Host = v.AsString()
-			continue
-		case auditconv.URLPath:
-			r.Path = v.AsString()
-			continue
-		case auditconv.URLQuery:
-			r.Query = v.AsString()
-			continue
-		case auditconv.HTTPRoute:
-			r.Route = v.AsString()
-			continue
-		case auditconv.HTTPResponseStatusCode:
-			if n, ok := intOf(v); ok {
-				r.Status = int(n)
-				continue
-			}
-		case auditconv.HTTPServerRequestDuration:
-			if v.Type() == pcommon.ValueTypeDouble {
-				r.DurationMS = v.Double() * 1000
-				continue
-			}
-		case auditconv.ClientAddress:
-			r.ClientAddress = v.AsString()
-			continue
-		case auditconv.UserAgentOriginal:
-			r.UserAgent = v.AsString()
-			continue
-		case auditconv.UserID:
-			r.UserID = v.AsString()
-			continue
-		case auditconv.SessionID:
-			r.SessionID = v.AsString()
-			continue
-		case auditconv.ErrorType:
-			r.ErrorType = v.AsString()
-			continue
-		case auditconv.HTTPRequestBodyContent:
-			r.RequestBody, r.RequestBodyBinary = bodyOf(v)
-			continue
-		case auditconv.HTTPResponseBodyContent:
-			r.ResponseBody, r.ResponseBodyBinary = bodyOf(v)
-			continue
-		case auditconv.HTTPRequestBodySize:
-			if n, ok := intOf(v); ok {
-				r.RequestBodySize = n
-				continue
-			}
-		case auditconv.HTTPResponseBodySize:
-			if n, ok := intOf(v); ok {
-				r.ResponseBodySize = n
-				continue
-			}
-		case auditconv.RequestBodyTruncated:
-			if v.Type() == pcommon.ValueTypeBool {
-				r.RequestBodyTruncated = v.Bool()
-				continue
-			}
-		case auditconv.ResponseBodyTruncated:
-			if v.Type() == pcommon.ValueTypeBool {
-				r.ResponseBodyTruncated = v.Bool()
-				continue
-			}
-		default:
-			if name, ok := strings.CutPrefix(k, auditconv.HTTPRequestHeaderPrefix); ok {
-				r.RequestHeaders = addHeader(r.RequestHeaders, name, v)
-				continue
-			}
-			if name, ok := strings.CutPrefix(k, auditconv.HTTPResponseHeaderPrefix); ok {
-				r.ResponseHeaders = addHeader(r.ResponseHeaders, name, v)
-				continue
-			}
 		}
 		if r.Attributes == nil {
 			r.Attributes = map[string]any{}
@@ -178,10 +83,87 @@ func Record(lr plog.LogRecord) store.Record {
 	return r
 }
 
+// stringFields are the attributes promoted to a string field of the record.
+var stringFields = map[string]func(r *store.Record) *string{
+	auditconv.Operation:         func(r *store.Record) *string { return &r.Operation },
+	auditconv.HTTPRequestMethod: func(r *store.Record) *string { return &r.Method },
+	auditconv.URLScheme:         func(r *store.Record) *string { return &r.Scheme },
+	auditconv.ServerAddress:     func(r *store.Record) *string { return &r.Host },
+	auditconv.URLPath:           func(r *store.Record) *string { return &r.Path },
+	auditconv.URLQuery:          func(r *store.Record) *string { return &r.Query },
+	auditconv.HTTPRoute:         func(r *store.Record) *string { return &r.Route },
+	auditconv.ClientAddress:     func(r *store.Record) *string { return &r.ClientAddress },
+	auditconv.UserAgentOriginal: func(r *store.Record) *string { return &r.UserAgent },
+	auditconv.UserID:            func(r *store.Record) *string { return &r.UserID },
+	auditconv.SessionID:         func(r *store.Record) *string { return &r.SessionID },
+	auditconv.ErrorType:         func(r *store.Record) *string { return &r.ErrorType },
+}
+
+// promote sets the field of r that attribute k maps to, and reports
+// whether there was one that takes v (a value of another type than the
+// contract's stays an attribute).
+func promote(r *store.Record, k string, v pcommon.Value) bool {
+	if field, ok := stringFields[k]; ok {
+		*field(r) = v.AsString()
+		return true
+	}
+	switch k {
+	case auditconv.RecordID:
+		// An id that is not a UUID (another producer) stays an attribute;
+		// the stored id is derived from the record.
+		id, err := auditconv.ParseRecordID(v.AsString())
+		if err == nil {
+			r.ID = auditconv.FormatRecordID(id)
+		}
+		return err == nil
+	case auditconv.HTTPResponseStatusCode:
+		n, ok := intOf(v)
+		r.Status = int(n)
+		return ok
+	case auditconv.HTTPServerRequestDuration:
+		if v.Type() == pcommon.ValueTypeDouble {
+			r.DurationMS = v.Double() * 1000
+			return true
+		}
+	case auditconv.HTTPRequestBodyContent:
+		r.RequestBody, r.RequestBodyBinary = bodyOf(v)
+		return true
+	case auditconv.HTTPResponseBodyContent:
+		r.ResponseBody, r.ResponseBodyBinary = bodyOf(v)
+		return true
+	case auditconv.HTTPRequestBodySize:
+		n, ok := intOf(v)
+		r.RequestBodySize = n
+		return ok
+	case auditconv.HTTPResponseBodySize:
+		n, ok := intOf(v)
+		r.ResponseBodySize = n
+		return ok
+	case auditconv.RequestBodyTruncated:
+		r.RequestBodyTruncated = v.Type() == pcommon.ValueTypeBool && v.Bool()
+		return v.Type() == pcommon.ValueTypeBool
+	case auditconv.ResponseBodyTruncated:
+		r.ResponseBodyTruncated = v.Type() == pcommon.ValueTypeBool && v.Bool()
+		return v.Type() == pcommon.ValueTypeBool
+	}
+	if name, ok := strings.CutPrefix(k, auditconv.HTTPRequestHeaderPrefix); ok {
+		r.RequestHeaders = addHeader(r.RequestHeaders, name, v)
+		return true
+	}
+	if name, ok := strings.CutPrefix(k, auditconv.HTTPResponseHeaderPrefix); ok {
+		r.ResponseHeaders = addHeader(r.ResponseHeaders, name, v)
+		return true
+	}
+	return false
+}
+
 // asTime converts an OTLP timestamp (nanoseconds since the epoch, unsigned)
 // without wrapping: pcommon's AsTime reads it as signed, which turns the
-// years 2262 to 2554 into 1677 to 1969.
+// years 2262 to 2554 into 1677 to 1969. 0, absent, is the zero time.
 func asTime(ts pcommon.Timestamp) time.Time {
+	if ts == 0 {
+		return time.Time{}
+	}
 	return time.Unix(int64(ts/1e9), int64(ts%1e9)).UTC()
 }
 
@@ -202,21 +184,11 @@ func intOf(v pcommon.Value) (int64, bool) {
 	return 0, false
 }
 
-// bodyOf returns a body as text when it is valid UTF-8, as bytes otherwise.
+// bodyOf returns a body: bytes as binary, anything else as text
+// (store.Normalize moves text that is not valid UTF-8 to binary).
 func bodyOf(v pcommon.Value) (string, []byte) {
-	switch v.Type() {
-	case pcommon.ValueTypeBytes:
-		b := v.Bytes().AsRaw()
-		if utf8.Valid(b) {
-			return string(b), nil
-		}
-		return "", b
-	case pcommon.ValueTypeStr:
-		s := v.Str()
-		if utf8.ValidString(s) {
-			return s, nil
-		}
-		return "", []byte(s)
+	if v.Type() == pcommon.ValueTypeBytes {
+		return "", v.Bytes().AsRaw()
 	}
 	return v.AsString(), nil
 }
@@ -238,22 +210,6 @@ func addHeader(h map[string][]string, name string, v pcommon.Value) map[string][
 	return h
 }
 
-func isUUID(s string) bool {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			continue
-		}
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 // derivedID returns a UUID (version 8) that is a function of the record's
 // content, so that a record without audit.record.id written twice (a retried
 // batch) is still stored once.
@@ -266,9 +222,8 @@ func derivedID(res pcommon.Resource, scope pcommon.InstrumentationScope, lr plog
 	lr.CopyTo(sl.LogRecords().AppendEmpty())
 	b, _ := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
 	sum := sha256.Sum256(b)
-	u := sum[:16]
+	u := [16]byte(sum[:16])
 	u[6] = u[6]&0x0f | 0x80 // version 8
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	h := hex.EncodeToString(u)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return auditconv.FormatRecordID(u)
 }

@@ -109,8 +109,8 @@ func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 	}
 	records := logconv.Records(ld)
 	start := time.Now()
-	err = s.Write(ctx, records)
-	e.set.Telemetry.recordWrite(ctx, len(records), time.Since(start), err)
+	res, err := s.Write(ctx, records)
+	e.set.Telemetry.recordWrite(ctx, time.Since(start), res)
 	var degraded *store.DegradedError
 	if errors.As(err, &degraded) {
 		e.set.Logger.Warn(e.set.Name+" refused records as they were; stored them without bodies, headers and attributes",

@@ -2,7 +2,6 @@ package storeexporter
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -15,10 +14,14 @@ import (
 // generated from the exporter's metadata.yaml. A nil instrument is not
 // recorded (the mongo exporter has no partitions).
 type Telemetry struct {
-	// RecordsWritten counts the records of a batch the store reported
-	// written: all of them when Write succeeds, all but the refused ones
-	// when it returns a store.RejectedError.
+	// RecordsWritten counts the records a Write newly stored, degraded
+	// ones included; not duplicates, not refused ones.
 	RecordsWritten metric.Int64Counter
+	// DuplicatesSkipped counts the records not written again because their
+	// id was stored already.
+	DuplicatesSkipped metric.Int64Counter
+	// RecordsDegraded counts the records stored in degraded form.
+	RecordsDegraded metric.Int64Counter
 	// WriteDuration records how long each Write took, in seconds.
 	WriteDuration metric.Float64Histogram
 	// PartitionsDropped counts the partitions the retention cleanup dropped.
@@ -28,30 +31,26 @@ type Telemetry struct {
 // withDefaults replaces nil instruments with no-op ones.
 func (t Telemetry) withDefaults() Telemetry {
 	var m noop.Meter
-	if t.RecordsWritten == nil {
-		t.RecordsWritten, _ = m.Int64Counter("")
+	for _, c := range []*metric.Int64Counter{&t.RecordsWritten, &t.DuplicatesSkipped, &t.RecordsDegraded, &t.PartitionsDropped} {
+		if *c == nil {
+			*c, _ = m.Int64Counter("")
+		}
 	}
 	if t.WriteDuration == nil {
 		t.WriteDuration, _ = m.Float64Histogram("")
 	}
-	if t.PartitionsDropped == nil {
-		t.PartitionsDropped, _ = m.Int64Counter("")
-	}
 	return t
 }
 
-// recordWrite records one Write of n records that took d and returned err.
-func (t Telemetry) recordWrite(ctx context.Context, n int, d time.Duration, err error) {
+// recordWrite records one Write that took d and did res.
+func (t Telemetry) recordWrite(ctx context.Context, d time.Duration, res store.WriteResult) {
 	t.WriteDuration.Record(ctx, d.Seconds())
-	var rejected *store.RejectedError
-	switch {
-	case err == nil:
-	case errors.As(err, &rejected):
-		n -= len(rejected.IDs) // the rest of the batch is stored
-	default:
-		return
-	}
-	if n > 0 {
-		t.RecordsWritten.Add(ctx, int64(n))
+	for _, c := range []struct {
+		counter metric.Int64Counter
+		n       int
+	}{{t.RecordsWritten, res.Written}, {t.DuplicatesSkipped, res.Duplicates}, {t.RecordsDegraded, res.Degraded}} {
+		if c.n > 0 {
+			c.counter.Add(ctx, int64(c.n))
+		}
 	}
 }

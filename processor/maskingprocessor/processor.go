@@ -94,7 +94,7 @@ var roles = map[string]role{
 	auditconv.URLPath: rolePath,
 
 	auditconv.URLQuery: roleQuery,
-	"url.full":         roleURL, "url.original": roleURL, "http.url": roleURL, "http.target": roleURL,
+	auditconv.URLFull:  roleURL, auditconv.URLOriginal: roleURL, auditconv.HTTPURL: roleURL, auditconv.HTTPTarget: roleURL,
 
 	auditconv.HTTPRequestBodyContent:  roleReqBody,
 	auditconv.HTTPResponseBodyContent: roleRespBody,
@@ -136,7 +136,7 @@ func (p *maskingProcessor) maskRecord(lr plog.LogRecord, counts *maskedCounts) {
 		switch r {
 		case roleSkip:
 		case roleSession:
-			if v.Type() != pcommon.ValueTypeStr || !strings.HasPrefix(v.Str(), "hmac:") {
+			if v.Type() != pcommon.ValueTypeStr || !auditconv.IsKeyedHash(v.Str()) {
 				count += p.maskValue(k, v, 0) // a raw session token from a producer that did not hash it
 			}
 		case roleDetect:

@@ -99,7 +99,7 @@ func (p *samplingProcessor) labels(k dropKey) metric.AddOption {
 	}
 	opt := metric.WithAttributeSet(attribute.NewSet(
 		attribute.String(auditconv.HTTPRequestMethod, k.method),
-		attribute.String("http.response.status_class", class),
+		attribute.String(auditconv.HTTPResponseStatusClass, class),
 	))
 	p.attrSets.Store(k, opt)
 	return opt

@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 	"github.com/otelaudit/otelaudit/store/storetest"
@@ -76,7 +76,7 @@ func BenchmarkWrite(b *testing.B) {
 			b.StopTimer()
 			recs := records4K(batch, start.Add(time.Duration(i)*time.Hour))
 			b.StartTimer()
-			if err := s.Write(context.Background(), recs); err != nil {
+			if _, err := s.Write(context.Background(), recs); err != nil {
 				b.Fatal(err)
 			}
 		}

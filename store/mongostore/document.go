@@ -54,9 +54,10 @@ type document struct {
 	Resource              map[string]any      `bson:"resource,omitempty"`
 }
 
-func toDocument(r *store.Record) *document {
+// toDocument converts a normalized record, whose canonical id is id.
+func toDocument(r *store.Record, id string) *document {
 	d := &document{
-		ID: r.ID, Timestamp: r.Timestamp.UTC(), EventName: valid(r.EventName), SeverityNumber: r.SeverityNumber,
+		ID: id, Timestamp: r.Timestamp.UTC(), EventName: valid(r.EventName), SeverityNumber: r.SeverityNumber,
 		SeverityText: valid(r.SeverityText), ServiceName: valid(r.ServiceName), ScopeName: valid(r.ScopeName),
 		Operation: valid(r.Operation), TraceID: valid(r.TraceID), SpanID: valid(r.SpanID), Method: valid(r.Method),
 		Scheme: valid(r.Scheme), Host: valid(r.Host), Path: valid(r.Path), Route: valid(r.Route), Query: valid(r.Query),
@@ -64,16 +65,15 @@ func toDocument(r *store.Record) *document {
 		ClientAddress: valid(r.ClientAddress), UserAgent: valid(r.UserAgent),
 		RequestHeaders: encodeHeaders(r.RequestHeaders), RequestBodySize: r.RequestBodySize, RequestBodyTruncated: r.RequestBodyTruncated,
 		ResponseHeaders: encodeHeaders(r.ResponseHeaders), ResponseBodySize: r.ResponseBodySize, ResponseBodyTruncated: r.ResponseBodyTruncated,
-		ErrorType: valid(r.ErrorType),
+		ErrorType: valid(r.ErrorType), RequestBody: r.RequestBody, RequestBodyBinary: r.RequestBodyBinary,
+		ResponseBody: r.ResponseBody, ResponseBodyBinary: r.ResponseBodyBinary,
 	}
 	if !r.ObservedTimestamp.IsZero() {
 		t := r.ObservedTimestamp.UTC()
 		d.ObservedTimestamp = &t
 	}
-	d.RequestBody, d.RequestBodyBinary = splitBody(r.RequestBody, r.RequestBodyBinary)
-	d.ResponseBody, d.ResponseBodyBinary = splitBody(r.ResponseBody, r.ResponseBodyBinary)
-	if r.Body != nil {
-		d.Body = encodeValue(r.Body)
+	if r.LogBody != nil {
+		d.Body = encodeValue(r.LogBody)
 	}
 	if len(r.Attributes) > 0 {
 		d.Attributes = encodeValue(r.Attributes).(map[string]any)
@@ -100,7 +100,7 @@ func (d *document) record() store.Record {
 		r.ObservedTimestamp = d.ObservedTimestamp.UTC()
 	}
 	if d.Body != nil {
-		r.Body = decodeValue(d.Body)
+		r.LogBody = decodeValue(d.Body)
 	}
 	if d.Attributes != nil {
 		r.Attributes = decodeValue(d.Attributes).(map[string]any)
@@ -109,17 +109,6 @@ func (d *document) record() store.Record {
 		r.Resource = decodeValue(d.Resource).(map[string]any)
 	}
 	return r
-}
-
-// splitBody keeps valid UTF-8 as a string and anything else as BSON binary.
-func splitBody(s string, bin []byte) (string, []byte) {
-	if len(bin) > 0 {
-		return "", bin
-	}
-	if utf8.ValidString(s) {
-		return s, nil
-	}
-	return "", []byte(s)
 }
 
 // valid fixes invalid UTF-8, which BSON strings cannot hold.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 	"github.com/otelaudit/otelaudit/store/storetest"
@@ -46,7 +46,7 @@ func TestHugeDocumentIsCutNotRefused(t *testing.T) {
 	r.ResponseBodySize = int64(len(r.ResponseBody))
 	r.RequestBody = ""
 	r.RequestBodyBinary = []byte{0xff, 0x00, 0xfe}
-	if err := s.Write(context.Background(), []store.Record{r}); err != nil {
+	if _, err := s.Write(context.Background(), []store.Record{r}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Get(context.Background(), r.ID)
@@ -113,7 +113,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 			t.Fatalf("migrate again (%d): %v", i, err)
 		}
 	}
-	if err := s.Write(context.Background(), []store.Record{storetest.NewRecord(time.Now().UTC().Truncate(time.Millisecond), 1)}); err != nil {
+	if _, err := s.Write(context.Background(), []store.Record{storetest.NewRecord(time.Now().UTC().Truncate(time.Millisecond), 1)}); err != nil {
 		t.Fatalf("write after repeated migrations: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -223,6 +224,13 @@ func filter(f store.Filter, withCursor bool) bson.D {
 
 // Query returns the records f selects, newest first.
 func (s *Store) Query(ctx context.Context, f store.Filter) ([]store.Record, error) {
+	if !f.After.IsZero() {
+		u, err := auditconv.ParseRecordID(f.After.ID)
+		if err != nil {
+			return nil, fmt.Errorf("mongostore: query: cursor: %w", err)
+		}
+		f.After.ID = auditconv.FormatRecordID(u)
+	}
 	opts := options.Find().SetSort(bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(f.EffectiveLimit()))
 	cur, err := s.coll.Find(ctx, filter(f, true), opts)
 	if err != nil {
@@ -254,8 +262,12 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int64, error) {
 
 // Get returns the record with id.
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
+	u, err := auditconv.ParseRecordID(id)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("mongostore: get: %w", err)
+	}
 	var d document
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: strings.ToLower(id)}}).Decode(&d)
+	err = s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: auditconv.FormatRecordID(u)}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return store.Record{}, store.ErrNotFound
 	}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"strings"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -22,31 +25,13 @@ const maxChunk = 40 << 20
 // outage.
 const pingTimeout = 5 * time.Second
 
-// writeResult gathers what a Write could not store as it was.
-type writeResult struct {
-	degraded store.DegradedError
-	rejected store.RejectedError
-}
-
-func (w *writeResult) err() error {
-	var errs []error
-	if len(w.rejected.IDs) > 0 {
-		errs = append(errs, &w.rejected)
-	}
-	if len(w.degraded.IDs) > 0 {
-		errs = append(errs, &w.degraded)
-	}
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return errors.Join(errs...)
-}
-
 // Write inserts records, normalized (store.Normalize), with unordered
 // InsertMany calls in chunks under the message limit. Documents over
 // 16 MiB are cut (truncated flags set), never refused. Duplicate-key errors
-// on _id count as written, so a batch retried after partial success
-// creates no duplicates and the first record written with an id wins.
+// on _id count as duplicates, not failures, so a batch retried after
+// partial success creates no duplicates and the first record written with
+// an id wins. A record whose id is not a UUID is rejected; _id is the
+// canonical (lower-case) id.
 //
 // A document the server refuses (a write error), or on which it drops the
 // connection, is stored in degraded form (store.Degraded) and reported in
@@ -55,127 +40,165 @@ func (w *writeResult) err() error {
 // is told from an outage by a ping: when the server answers, the chunk is
 // retried once, then halved until the document that drops the connection
 // is alone; when it does not, the error is returned as it is (retryable).
-func (s *Store) Write(ctx context.Context, records []store.Record) error {
+func (s *Store) Write(ctx context.Context, records []store.Record) (store.WriteResult, error) {
 	records = store.Normalize(records, time.Now())
-	var res writeResult
-	var chunk []bson.Raw
-	var chunkRecs []*store.Record
-	size := 0
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		if err := s.insert(ctx, chunk, chunkRecs, &res, true); err != nil {
-			return err
-		}
-		chunk, chunkRecs, size = chunk[:0], chunkRecs[:0], 0
-		return nil
-	}
+	var rep store.WriteReport
+	var c chunk
 	for i := range records {
 		r := &records[i]
-		if r.ID == "" {
-			res.rejected.IDs = append(res.rejected.IDs, r.ID)
-			res.rejected.Err = errors.New("record without id")
+		id, err := auditconv.ParseRecordID(r.ID)
+		if err != nil {
+			rep.Reject(r.ID, err)
 			continue
 		}
-		raw, dropped, err := fit(toDocument(r))
-		if dropped {
-			res.degraded.IDs = append(res.degraded.IDs, r.ID)
-			res.degraded.Err = errTooLarge
-		}
+		raw, dropped, err := fit(toDocument(r, auditconv.FormatRecordID(id)))
 		if err != nil {
 			// Normalize leaves nothing the encoder refuses; should it
 			// still, the record is stored degraded like a refused one.
-			if err := s.degrade(ctx, r, fmt.Errorf("encode: %w", err), &res); err != nil {
-				return err
+			if err := s.degrade(ctx, r, fmt.Errorf("encode: %w", err), &rep); err != nil {
+				return rep.Result(err)
 			}
 			continue
 		}
-		if size+len(raw) > maxChunk {
-			if err := flush(); err != nil {
-				return err
+		if c.size+len(raw) > maxChunk {
+			if err := s.flush(ctx, &c, &rep); err != nil {
+				return rep.Result(err)
 			}
 		}
-		chunk = append(chunk, raw)
-		chunkRecs = append(chunkRecs, r)
-		size += len(raw)
+		c.add(raw, r, dropped)
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return res.err()
+	return rep.Result(s.flush(ctx, &c, &rep))
 }
 
-// insert writes docs (the encodings of recs). Errors it returns are
-// outages, worth retrying; records the server refuses go to res.
-func (s *Store) insert(ctx context.Context, docs []bson.Raw, recs []*store.Record, res *writeResult, retry bool) error {
+// chunk is the documents of one InsertMany.
+type chunk struct {
+	docs []bson.Raw
+	recs []*store.Record
+	// cut are the documents whose attributes and body fit dropped.
+	cut  map[int]bool
+	size int
+}
+
+func (c *chunk) add(raw bson.Raw, r *store.Record, dropped bool) {
+	if dropped {
+		if c.cut == nil {
+			c.cut = map[int]bool{}
+		}
+		c.cut[len(c.docs)] = true
+	}
+	c.docs, c.recs, c.size = append(c.docs, raw), append(c.recs, r), c.size+len(raw)
+}
+
+// flush inserts the chunk and empties it. A document fit had to cut and
+// that is stored counts as degraded.
+func (s *Store) flush(ctx context.Context, c *chunk, rep *store.WriteReport) error {
+	if len(c.docs) == 0 {
+		return nil
+	}
+	written := make([]bool, len(c.docs))
+	if err := s.insert(ctx, c.docs, c.recs, written, rep, true); err != nil {
+		return err
+	}
+	for i := range c.docs {
+		switch {
+		case !written[i]:
+		case c.cut[i]:
+			rep.Degrade(c.recs[i].ID, errTooLarge)
+		default:
+			rep.Written++
+		}
+	}
+	*c = chunk{docs: c.docs[:0], recs: c.recs[:0]}
+	return nil
+}
+
+// insert writes docs (the encodings of recs), setting written[i] for each
+// document stored; duplicates and the records the server refuses are
+// counted in rep. Errors it returns are outages, worth retrying.
+func (s *Store) insert(ctx context.Context, docs []bson.Raw, recs []*store.Record, written []bool, rep *store.WriteReport, retry bool) error {
 	all := make([]any, len(docs))
 	for i, d := range docs {
 		all[i] = d
 	}
 	_, err := s.coll.InsertMany(ctx, all, options.InsertMany().SetOrdered(false))
 	if err == nil {
+		for i := range written {
+			written[i] = true
+		}
 		return nil
 	}
 	if mongo.IsNetworkError(err) {
-		if !s.alive(ctx) {
-			return fmt.Errorf("mongostore: insert into %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)
-		}
-		// The server is up and dropped the connection: once more as it
-		// was (the drop may have had nothing to do with the documents),
-		// then in halves, until the document it drops it on is alone.
-		switch {
-		case retry:
-			return s.insert(ctx, docs, recs, res, false)
-		case len(docs) == 1:
-			return s.degrade(ctx, recs[0], fmt.Errorf("the server closed the connection on this document: %w", err), res)
-		}
-		mid := len(docs) / 2
-		if err := s.insert(ctx, docs[:mid], recs[:mid], res, false); err != nil {
-			return err
-		}
-		return s.insert(ctx, docs[mid:], recs[mid:], res, false)
+		return s.insertAgain(ctx, docs, recs, written, rep, retry, err)
 	}
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
 		return fmt.Errorf("mongostore: insert into %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)
 	}
+	failed := make(map[int]bool, len(bwe.WriteErrors))
 	for _, we := range bwe.WriteErrors {
-		if we.Code == 11000 || we.Code == 11001 {
-			continue // already stored: a retry, or a reused id
-		}
 		if we.Index < 0 || we.Index >= len(docs) {
 			return fmt.Errorf("mongostore: insert: %w", err)
 		}
-		if err := s.degrade(ctx, recs[we.Index], errors.New(we.Message), res); err != nil {
+		failed[we.Index] = true
+		if we.Code == 11000 || we.Code == 11001 {
+			rep.Duplicates++ // already stored: a retry, or a reused id
+			continue
+		}
+		if err := s.degrade(ctx, recs[we.Index], errors.New(we.Message), rep); err != nil {
 			return err
 		}
+	}
+	for i := range written {
+		written[i] = !failed[i]
 	}
 	return nil
 }
 
-// degrade stores r in degraded form, recording the outcome in res; it
+// insertAgain handles a connection the server dropped during an insert:
+// when the server is down, an outage; when it is up, once more as it was
+// (the drop may have had nothing to do with the documents), then in
+// halves, until the document it drops the connection on is alone, which
+// is stored degraded. Documents the dropped attempt stored count as
+// duplicates then.
+func (s *Store) insertAgain(ctx context.Context, docs []bson.Raw, recs []*store.Record, written []bool, rep *store.WriteReport, retry bool, err error) error {
+	if !s.alive(ctx) {
+		return fmt.Errorf("mongostore: insert into %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)
+	}
+	switch {
+	case retry:
+		return s.insert(ctx, docs, recs, written, rep, false)
+	case len(docs) == 1:
+		return s.degrade(ctx, recs[0], fmt.Errorf("the server closed the connection on this document: %w", err), rep)
+	}
+	mid := len(docs) / 2
+	if err := s.insert(ctx, docs[:mid], recs[:mid], written[:mid], rep, false); err != nil {
+		return err
+	}
+	return s.insert(ctx, docs[mid:], recs[mid:], written[mid:], rep, false)
+}
+
+// degrade stores r in degraded form, counting the outcome in rep; it
 // returns only outages.
-func (s *Store) degrade(ctx context.Context, r *store.Record, cause error, res *writeResult) error {
+func (s *Store) degrade(ctx context.Context, r *store.Record, cause error, rep *store.WriteReport) error {
 	d := store.Degraded(*r, "refused by the server: "+cause.Error())
-	raw, _, err := fit(toDocument(&d))
+	raw, _, err := fit(toDocument(&d, strings.ToLower(r.ID)))
 	if err != nil {
-		res.rejected.IDs = append(res.rejected.IDs, r.ID)
-		res.rejected.Err = fmt.Errorf("%v; degraded form: %w", cause, err)
+		rep.Reject(r.ID, fmt.Errorf("%v; degraded form: %w", cause, err))
 		return nil
 	}
 	_, err = s.coll.InsertOne(ctx, bson.Raw(raw))
 	var we mongo.WriteException
 	switch {
-	case err == nil || mongo.IsDuplicateKeyError(err):
-		res.degraded.IDs = append(res.degraded.IDs, r.ID)
-		res.degraded.Err = cause
+	case err == nil:
+		rep.Degrade(r.ID, cause)
+		return nil
+	case mongo.IsDuplicateKeyError(err):
+		rep.Duplicates++ // a record with its id was stored meanwhile
 		return nil
 	case mongo.IsNetworkError(err) && !s.alive(ctx):
 		return fmt.Errorf("mongostore: insert into %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)
 	case mongo.IsNetworkError(err), errors.As(err, &we) && we.WriteConcernError == nil:
-		res.rejected.IDs = append(res.rejected.IDs, r.ID)
-		res.rejected.Err = fmt.Errorf("%v; degraded form: %w", cause, err)
+		rep.Reject(r.ID, fmt.Errorf("%v; degraded form: %w", cause, err))
 		return nil
 	}
 	return fmt.Errorf("mongostore: insert into %s.%s: %w", s.cfg.Database, s.cfg.Collection, err)

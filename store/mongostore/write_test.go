@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/otelaudit/otelaudit/auditconv"
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/storetest"
 )
@@ -38,7 +39,7 @@ func TestDroppedConnectionIsolatesTheDocument(t *testing.T) {
 			recs[i].Attributes = map[string]any{"ratio": math.NaN()}
 			recs[i].DurationMS = math.Inf(1)
 		}
-		d, _, err := fit(toDocument(&recs[i]))
+		d, _, err := fit(toDocument(&recs[i], recs[i].ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,12 +49,18 @@ func TestDroppedConnectionIsolatesTheDocument(t *testing.T) {
 	for i := range docs {
 		raw[i] = docs[i]
 	}
-	var res writeResult
-	if err := s.insert(context.Background(), raw, ptrs, &res, true); err != nil {
+	var rep store.WriteReport
+	written := make([]bool, len(raw))
+	if err := s.insert(context.Background(), raw, ptrs, written, &rep, true); err != nil {
 		t.Fatalf("a document the server drops the connection on was taken for an outage: %v", err)
 	}
-	if len(res.degraded.IDs) != 1 || res.degraded.IDs[0] != recs[150].ID || len(res.rejected.IDs) != 0 {
-		t.Fatalf("degraded %v, rejected %v; want exactly record 150 degraded", res.degraded.IDs, res.rejected.IDs)
+	_, err = rep.Result(nil)
+	var degraded *store.DegradedError
+	if !errors.As(err, &degraded) || len(degraded.IDs) != 1 || degraded.IDs[0] != recs[150].ID || rep.Degraded != 1 {
+		t.Fatalf("%v; want exactly record 150 degraded", err)
+	}
+	if written[150] {
+		t.Error("the poison document counted as written as it was")
 	}
 	if n, err := s.Count(context.Background(), store.Filter{}); err != nil || n != 300 {
 		t.Fatalf("%d documents (%v), want 300", n, err)

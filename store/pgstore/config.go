@@ -48,6 +48,10 @@ type Config struct {
 	// Timeout bounds connecting and each statement the store sends on its
 	// own (Migrate, partition creation); DefaultTimeout when 0.
 	Timeout time.Duration
+	// PartitionCreated, when set, is called with the name of each
+	// partition the store creates (ahead of time or for a record's
+	// timestamp), not for one that existed already.
+	PartitionCreated func(name string)
 }
 
 var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)

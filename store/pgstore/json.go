@@ -7,8 +7,21 @@ import (
 	"strconv"
 )
 
-// jsonColumn encodes v for a jsonb column, or nil for NULL (v empty).
-func jsonColumn(v any) (any, error) {
+// jsonValue encodes the value p points to (a record's header map, log
+// body, attributes or resource) for a jsonb column, or returns nil for NULL
+// when it is empty.
+func jsonValue(p any) (any, error) {
+	var v any
+	switch x := p.(type) {
+	case *map[string][]string:
+		v = *x
+	case *map[string]any:
+		v = *x
+	case *any:
+		v = *x
+	default:
+		v = p
+	}
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
@@ -64,43 +77,55 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	case map[string]any:
-		dst = append(dst, '{')
-		first := true
-		for k, e := range x {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = append(appendJSONString(dst, k), ':')
-			if dst, err = appendJSON(dst, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(dst, '}'), nil
+		return appendJSONObject(dst, x)
 	case map[string][]string:
-		dst = append(dst, '{')
-		first := true
-		for k, vals := range x {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = append(appendJSONString(dst, k), ':', '[')
-			for i, s := range vals {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				dst = appendJSONString(dst, s)
-			}
-			dst = append(dst, ']')
-		}
-		return append(dst, '}'), nil
+		return appendJSONHeaders(dst, x), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	return append(dst, b...), nil
+}
+
+// appendJSONObject appends m as a JSON object, in map order: jsonb orders
+// keys itself.
+func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {
+	var err error
+	dst = append(dst, '{')
+	first := true
+	for k, e := range m {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(appendJSONString(dst, k), ':')
+		if dst, err = appendJSON(dst, e); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendJSONHeaders appends headers as {"name": ["v1", "v2"]}.
+func appendJSONHeaders(dst []byte, h map[string][]string) []byte {
+	dst = append(dst, '{')
+	first := true
+	for k, vals := range h {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(appendJSONString(dst, k), ':', '[')
+		for i, s := range vals {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, s)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
 }
 
 // appendJSONString appends s, made valid for text columns, as a JSON

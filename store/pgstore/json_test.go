@@ -40,8 +40,8 @@ func TestAppendJSON(t *testing.T) {
 		t.Error("a value JSON cannot hold encoded without error")
 	}
 	for _, empty := range []any{nil, map[string]any{}, map[string][]string{}} {
-		if v, err := jsonColumn(empty); v != nil || err != nil {
-			t.Errorf("jsonColumn(%#v) = %v, %v; want NULL", empty, v, err)
+		if v, err := jsonValue(empty); v != nil || err != nil {
+			t.Errorf("jsonValue(%#v) = %v, %v; want NULL", empty, v, err)
 		}
 	}
 }
@@ -84,11 +84,11 @@ func BenchmarkJSONColumn(b *testing.B) {
 			}
 		}
 	})
-	b.Run("jsonColumn", func(b *testing.B) {
+	b.Run("jsonValue", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, v := range values {
-				if _, err := jsonColumn(v); err != nil {
+				if _, err := jsonValue(v); err != nil {
 					b.Fatal(err)
 				}
 			}

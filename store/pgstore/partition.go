@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/otelaudit/otelaudit/store"
 )
 
 // partition is one range partition of the table.
@@ -41,32 +43,32 @@ func (s *Store) Premake(ctx context.Context, now time.Time) error {
 	}
 	p := s.partitionFor(now)
 	for i := 0; i <= s.cfg.Premake; i++ {
-		if err := s.ensurePartition(ctx, p); err != nil {
-			return err
+		if !s.known(p) {
+			if err := s.ensurePartition(ctx, p); err != nil {
+				return err
+			}
 		}
 		p = s.partitionFor(p.to)
 	}
 	return nil
 }
 
-// ensurePartitions makes the partitions that rows with these timestamps
-// need, when they are in the window.
-func (s *Store) ensurePartitions(ctx context.Context, stamps []time.Time) error {
+// ensurePartitions makes the partitions that records need, when they are
+// in the window.
+func (s *Store) ensurePartitions(ctx context.Context, records []store.Record) error {
 	if s.cfg.Partition == PartitionNone {
 		return nil
 	}
 	now := time.Now()
 	seen := map[string]bool{}
-	for _, ts := range stamps {
+	for i := range records {
+		ts := records[i].Timestamp
 		p := s.partitionFor(ts)
 		if seen[p.name] {
 			continue
 		}
 		seen[p.name] = true
-		s.mu.Lock()
-		known := s.partitions[p.name]
-		s.mu.Unlock()
-		if known || !s.inWindow(ts, now) {
+		if s.known(p) || !s.inWindow(ts, now) {
 			continue
 		}
 		if err := s.ensurePartition(ctx, p); err != nil {
@@ -76,11 +78,21 @@ func (s *Store) ensurePartitions(ctx context.Context, stamps []time.Time) error 
 	return nil
 }
 
+// known reports whether p is known to exist.
+func (s *Store) known(p partition) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.partitions[p.name]
+}
+
+// ensurePartition creates p unless it exists, and reports a creation to
+// Config.PartitionCreated.
 func (s *Store) ensurePartition(ctx context.Context, p partition) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	stmt := s.sql(sqlCreatePartition, p.name, p.from.Format(time.RFC3339), p.to.Format(time.RFC3339))
-	if _, err := s.pool.Exec(ctx, stmt); err != nil {
+	_, err := s.pool.Exec(ctx, stmt)
+	if err != nil {
 		var pgErr *pgconn.PgError
 		switch {
 		case errors.As(err, &pgErr) && (pgErr.Code == "42P07" || pgErr.Code == "23505"):
@@ -99,45 +111,43 @@ func (s *Store) ensurePartition(ctx context.Context, p partition) error {
 	s.mu.Lock()
 	s.partitions[p.name] = true
 	s.mu.Unlock()
+	if err == nil && s.cfg.PartitionCreated != nil {
+		s.cfg.PartitionCreated(p.name)
+	}
 	return nil
 }
 
 // listPartitions returns the range partitions of the table with their
-// bounds, and the default partition's name when there is one.
-func (s *Store) listPartitions(ctx context.Context) ([]partition, string, error) {
+// bounds.
+func (s *Store) listPartitions(ctx context.Context) ([]partition, error) {
 	rows, err := s.pool.Query(ctx, sqlListPartitions, s.cfg.Table, s.cfg.Schema)
 	if err != nil {
-		return nil, "", fmt.Errorf("pgstore: list partitions: %w", err)
+		return nil, fmt.Errorf("pgstore: list partitions: %w", err)
 	}
 	defer rows.Close()
 	var out []partition
-	def := ""
 	for rows.Next() {
 		var name, bound string
 		if err := rows.Scan(&name, &bound); err != nil {
-			return nil, "", fmt.Errorf("pgstore: list partitions: %w", err)
-		}
-		if bound == "DEFAULT" {
-			def = name
-			continue
+			return nil, fmt.Errorf("pgstore: list partitions: %w", err)
 		}
 		from, to, ok := parseBound(bound)
 		if !ok {
-			continue // not one of ours
+			continue // the default partition, or not one of ours
 		}
 		out = append(out, partition{name: name, from: from, to: to})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("pgstore: list partitions: %w", err)
+		return nil, fmt.Errorf("pgstore: list partitions: %w", err)
 	}
-	return out, def, nil
+	return out, nil
 }
 
 func (s *Store) loadPartitions(ctx context.Context) error {
 	if s.cfg.Partition == PartitionNone {
 		return nil
 	}
-	parts, _, err := s.listPartitions(ctx)
+	parts, err := s.listPartitions(ctx)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/otelaudit/otelaudit/internal/testdb"
-	"github.com/otelaudit/otelaudit/internal/testproxy"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testproxy"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 	"github.com/otelaudit/otelaudit/store/storetest"
@@ -97,6 +98,58 @@ func TestSchema(t *testing.T) {
 	}
 }
 
+// TestCreateTableV1 pins migration 1: its CREATE TABLE, built from the
+// column list, is the statement that version created, byte for byte, so
+// that databases migrated before and after have the same table.
+func TestCreateTableV1(t *testing.T) {
+	const v1 = `CREATE TABLE IF NOT EXISTS %[1]s (
+	id uuid NOT NULL,
+	ts timestamptz NOT NULL,
+	observed_ts timestamptz,
+	event_name text,
+	severity_number smallint,
+	severity_text text,
+	service_name text,
+	scope_name text,
+	operation text,
+	trace_id text,
+	span_id text,
+	method text,
+	scheme text,
+	host text,
+	path text,
+	route text,
+	query text,
+	status int,
+	duration_ms double precision,
+	user_id text,
+	session_id text,
+	client_address text,
+	user_agent text,
+	request_headers jsonb%[4]s,
+	request_body text%[4]s,
+	request_body_binary bytea%[4]s,
+	request_body_size bigint,
+	request_body_truncated boolean,
+	response_headers jsonb%[4]s,
+	response_body text%[4]s,
+	response_body_binary bytea%[4]s,
+	response_body_size bigint,
+	response_body_truncated boolean,
+	error_type text,
+	body jsonb%[4]s,
+	attributes jsonb%[4]s,
+	resource jsonb%[4]s,
+	PRIMARY KEY (ts, id)
+)%[5]s`
+	for _, args := range [][2]string{{" COMPRESSION lz4", " PARTITION BY RANGE (ts)"}, {"", ""}} {
+		want := strings.NewReplacer("%[4]s", args[0], "%[5]s", args[1]).Replace(v1)
+		if got := pgstore.CreateTableV1(args[0], args[1]); got != want {
+			t.Errorf("migration 1 CREATE TABLE changed:\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
 func contains(s []string, x string) bool {
 	for _, v := range s {
 		if v == x {
@@ -143,7 +196,7 @@ func TestPartitionsMadeOnDemand(t *testing.T) {
 	s := open(t, pgstore.Config{Premake: -1})
 	old := time.Now().UTC().AddDate(0, 0, -20)
 	rec := storetest.NewRecord(old, 1)
-	if err := s.Write(context.Background(), []store.Record{rec}); err != nil {
+	if _, err := s.Write(context.Background(), []store.Record{rec}); err != nil {
 		t.Fatal(err)
 	}
 	var part string
@@ -202,7 +255,7 @@ func TestOutageMidStream(t *testing.T) {
 			proxy.Up()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := s.Write(ctx, recs)
+		_, err := s.Write(ctx, recs)
 		cancel()
 		if b >= 4 && b < 7 && err == nil {
 			t.Errorf("batch %d written while the database was cut off", b)
@@ -218,7 +271,7 @@ func TestOutageMidStream(t *testing.T) {
 	// The exporter's retry: every failed batch again, and one that
 	// succeeded, as a retry after a lost acknowledgement would.
 	for _, recs := range append(pending, batches[2]) {
-		if err := s.Write(context.Background(), recs); err != nil {
+		if _, err := s.Write(context.Background(), recs); err != nil {
 			t.Fatalf("retry after the outage: %v", err)
 		}
 	}
@@ -228,18 +281,45 @@ func TestOutageMidStream(t *testing.T) {
 	}
 }
 
-func TestInvalidRecordDoesNotFailItsBatch(t *testing.T) {
-	s := open(t, pgstore.Config{})
-	ts := time.Now().UTC().Add(-time.Minute)
-	recs := []store.Record{storetest.NewRecord(ts, 1), storetest.NewRecord(ts, 2), storetest.NewRecord(ts, 3)}
-	recs[1].ID = "not-a-uuid"
-	err := s.Write(context.Background(), recs)
-	var rej *store.RejectedError
-	if !errors.As(err, &rej) || len(rej.IDs) != 1 || rej.IDs[0] != "not-a-uuid" {
-		t.Fatalf("Write: %v, want the one bad record rejected", err)
+// TestPartitionCreated: the store reports each partition it creates, ahead
+// of time or for a record, once; not the ones that exist already, made by
+// itself or by another store on the same table.
+func TestPartitionCreated(t *testing.T) {
+	var mu sync.Mutex
+	var created []string
+	cfg := pgstore.Config{Premake: 2, PartitionCreated: func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		created = append(created, name)
+	}}
+	s := open(t, cfg)
+	table := s.Config().Table
+	now := time.Now().UTC()
+	var want []string
+	for i := 0; i <= 2; i++ {
+		want = append(want, table+"_p"+now.AddDate(0, 0, i).Format("20060102"))
 	}
-	if n, _ := s.Count(context.Background(), store.Filter{}); n != 2 {
-		t.Errorf("%d records stored, want the 2 good ones", n)
+	old := now.AddDate(0, 0, -5)
+	if _, err := s.Write(context.Background(), []store.Record{storetest.NewRecord(old, 1), storetest.NewRecord(old, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, table+"_p"+old.Format("20060102"))
+	if err := s.Premake(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DSN, cfg.Table = s.Config().DSN, table
+	other, err := pgstore.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(created, want) {
+		t.Errorf("partitions reported created: %v, want %v", created, want)
 	}
 }
 
@@ -250,7 +330,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 			t.Fatalf("migrate again (%d): %v", i, err)
 		}
 	}
-	if err := s.Write(context.Background(), []store.Record{storetest.NewRecord(time.Now().UTC(), 1)}); err != nil {
+	if _, err := s.Write(context.Background(), []store.Record{storetest.NewRecord(time.Now().UTC(), 1)}); err != nil {
 		t.Fatalf("write after repeated migrations: %v", err)
 	}
 }

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
-
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -73,7 +71,7 @@ func likePrefix(p string) string {
 // f.EffectiveLimit() of them; continue with f.After = store.CursorAfter(last).
 func (s *Store) Query(ctx context.Context, f store.Filter) ([]store.Record, error) {
 	if !f.After.IsZero() {
-		if _, err := parseUUID(f.After.ID); err != nil {
+		if _, err := auditconv.ParseRecordID(f.After.ID); err != nil {
 			return nil, fmt.Errorf("pgstore: query: cursor: %w", err)
 		}
 	}
@@ -111,7 +109,7 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int64, error) {
 
 // Get returns the record with id.
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
-	if _, err := parseUUID(id); err != nil {
+	if _, err := auditconv.ParseRecordID(id); err != nil {
 		return store.Record{}, fmt.Errorf("pgstore: get: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, s.sql(sqlSelect)+" WHERE id = $1::uuid LIMIT 1", id)
@@ -128,59 +126,6 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 	r, err := scanRecord(rows)
 	if err != nil {
 		return store.Record{}, fmt.Errorf("pgstore: get %s: %w", id, err)
-	}
-	return r, nil
-}
-
-func scanRecord(rows pgx.Rows) (store.Record, error) {
-	var (
-		r                                           store.Record
-		observed                                    pgtype.Timestamptz
-		event, sevText, svc, scope, op, trace, span pgtype.Text
-		method, scheme, host, path, route, query    pgtype.Text
-		user, session, client, ua, errType          pgtype.Text
-		sev                                         pgtype.Int2
-		status                                      pgtype.Int4
-		dur                                         pgtype.Float8
-		reqBody, respBody                           pgtype.Text
-		reqSize, respSize                           pgtype.Int8
-		reqTrunc, respTrunc                         pgtype.Bool
-		reqHeaders, respHeaders, body, attrs, res   []byte
-	)
-	err := rows.Scan(&r.ID, &r.Timestamp, &observed, &event, &sev, &sevText, &svc, &scope, &op, &trace, &span,
-		&method, &scheme, &host, &path, &route, &query, &status, &dur, &user, &session, &client, &ua,
-		&reqHeaders, &reqBody, &r.RequestBodyBinary, &reqSize, &reqTrunc,
-		&respHeaders, &respBody, &r.ResponseBodyBinary, &respSize, &respTrunc,
-		&errType, &body, &attrs, &res)
-	if err != nil {
-		return r, err
-	}
-	r.Timestamp = r.Timestamp.UTC()
-	if observed.Valid {
-		r.ObservedTimestamp = observed.Time.UTC()
-	}
-	r.EventName, r.SeverityText, r.ServiceName, r.ScopeName = event.String, sevText.String, svc.String, scope.String
-	r.Operation, r.TraceID, r.SpanID = op.String, trace.String, span.String
-	r.Method, r.Scheme, r.Host, r.Path, r.Route, r.Query = method.String, scheme.String, host.String, path.String, route.String, query.String
-	r.UserID, r.SessionID, r.ClientAddress, r.UserAgent, r.ErrorType = user.String, session.String, client.String, ua.String, errType.String
-	r.SeverityNumber, r.Status, r.DurationMS = int(sev.Int16), int(status.Int32), dur.Float64
-	r.RequestBody, r.ResponseBody = reqBody.String, respBody.String
-	r.RequestBodySize, r.ResponseBodySize = reqSize.Int64, respSize.Int64
-	r.RequestBodyTruncated, r.ResponseBodyTruncated = reqTrunc.Bool, respTrunc.Bool
-	if err := unmarshalJSON(reqHeaders, &r.RequestHeaders); err != nil {
-		return r, fmt.Errorf("request_headers: %w", err)
-	}
-	if err := unmarshalJSON(respHeaders, &r.ResponseHeaders); err != nil {
-		return r, fmt.Errorf("response_headers: %w", err)
-	}
-	if err := unmarshalJSON(body, &r.Body); err != nil {
-		return r, fmt.Errorf("body: %w", err)
-	}
-	if err := unmarshalJSON(attrs, &r.Attributes); err != nil {
-		return r, fmt.Errorf("attributes: %w", err)
-	}
-	if err := unmarshalJSON(res, &r.Resource); err != nil {
-		return r, fmt.Errorf("resource: %w", err)
 	}
 	return r, nil
 }

@@ -1,18 +1,9 @@
 package pgstore
 
-// All SQL of the store lives in this file. %[1]s is the qualified table,
+// All SQL of the store lives in this file and in columns.go, which builds
+// the statements that list the columns. %[1]s is the qualified table,
 // %[2]s the bare table name, %[3]s the schema; identifiers are validated by
 // Config before they get here.
-
-// columns is the column order of COPY and INSERT.
-var columns = []string{
-	"id", "ts", "observed_ts", "event_name", "severity_number", "severity_text", "service_name", "scope_name",
-	"operation", "trace_id", "span_id", "method", "scheme", "host", "path", "route", "query", "status",
-	"duration_ms", "user_id", "session_id", "client_address", "user_agent",
-	"request_headers", "request_body", "request_body_binary", "request_body_size", "request_body_truncated",
-	"response_headers", "response_body", "response_body_binary", "response_body_size", "response_body_truncated",
-	"error_type", "body", "attributes", "resource",
-}
 
 const (
 	sqlCreateSchema = `CREATE SCHEMA IF NOT EXISTS %[3]s`
@@ -30,49 +21,6 @@ const (
 
 	sqlHasLZ4 = `SELECT coalesce((SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'), false)`
 
-	// %[4]s is " COMPRESSION lz4" where the server has it; %[5]s the
-	// partitioning clause.
-	sqlCreateTable = `CREATE TABLE IF NOT EXISTS %[1]s (
-	id uuid NOT NULL,
-	ts timestamptz NOT NULL,
-	observed_ts timestamptz,
-	event_name text,
-	severity_number smallint,
-	severity_text text,
-	service_name text,
-	scope_name text,
-	operation text,
-	trace_id text,
-	span_id text,
-	method text,
-	scheme text,
-	host text,
-	path text,
-	route text,
-	query text,
-	status int,
-	duration_ms double precision,
-	user_id text,
-	session_id text,
-	client_address text,
-	user_agent text,
-	request_headers jsonb%[4]s,
-	request_body text%[4]s,
-	request_body_binary bytea%[4]s,
-	request_body_size bigint,
-	request_body_truncated boolean,
-	response_headers jsonb%[4]s,
-	response_body text%[4]s,
-	response_body_binary bytea%[4]s,
-	response_body_size bigint,
-	response_body_truncated boolean,
-	error_type text,
-	body jsonb%[4]s,
-	attributes jsonb%[4]s,
-	resource jsonb%[4]s,
-	PRIMARY KEY (ts, id)
-)%[5]s`
-
 	sqlPartitionBy = ` PARTITION BY RANGE (ts)`
 
 	sqlCreateDefaultPartition = `CREATE TABLE IF NOT EXISTS %[1]s_default PARTITION OF %[1]s DEFAULT`
@@ -86,8 +34,10 @@ CREATE INDEX IF NOT EXISTS %[2]s_user_ts ON %[1]s (user_id, ts);
 CREATE INDEX IF NOT EXISTS %[2]s_trace ON %[1]s (trace_id);
 CREATE INDEX IF NOT EXISTS %[2]s_service_ts ON %[1]s (service_name, ts)`
 
-	// %[4]s is the partition name, %[5]s and %[6]s its bounds.
-	sqlCreatePartition = `CREATE TABLE IF NOT EXISTS %[3]s.%[4]s PARTITION OF %[1]s FOR VALUES FROM ('%[5]s') TO ('%[6]s')`
+	// %[4]s is the partition name, %[5]s and %[6]s its bounds. Without IF
+	// NOT EXISTS: "already exists" (42P07) tells a partition made by
+	// another collector from one this store created.
+	sqlCreatePartition = `CREATE TABLE %[3]s.%[4]s PARTITION OF %[1]s FOR VALUES FROM ('%[5]s') TO ('%[6]s')`
 
 	sqlListPartitions = `SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
 FROM pg_inherits i
@@ -126,13 +76,6 @@ ON CONFLICT (ts, id) DO NOTHING`
 
 	sqlDeleteIDsBatch = `WITH doomed AS (SELECT id FROM %[1]s_ids WHERE ts < $1 LIMIT $2)
 DELETE FROM %[1]s_ids t USING doomed WHERE t.id = doomed.id`
-
-	sqlSelect = `SELECT id::text, ts, observed_ts, event_name, severity_number, severity_text, service_name, scope_name,
-	operation, trace_id, span_id, method, scheme, host, path, route, query, status, duration_ms, user_id,
-	session_id, client_address, user_agent, request_headers, request_body, request_body_binary,
-	request_body_size, request_body_truncated, response_headers, response_body, response_body_binary,
-	response_body_size, response_body_truncated, error_type, body, attributes, resource
-FROM %[1]s`
 
 	sqlCount = `SELECT count(*) FROM %[1]s`
 

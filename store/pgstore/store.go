@@ -94,7 +94,7 @@ var migrations = []migration{
 		if s.cfg.Partition != PartitionNone {
 			partitionBy = sqlPartitionBy
 		}
-		if _, err := tx.Exec(ctx, s.sql(sqlCreateTable, compression, partitionBy)); err != nil {
+		if _, err := tx.Exec(ctx, s.sql(createTableV1(compression, partitionBy))); err != nil {
 			return fmt.Errorf("create table: %w", err)
 		}
 		if s.cfg.Partition != PartitionNone {

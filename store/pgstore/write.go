@@ -2,16 +2,15 @@ package pgstore
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -22,192 +21,157 @@ import (
 // reused id) or twice fails the COPY with a unique violation; it is then
 // copied into a staging table and only the first record of each new id is
 // inserted, so nothing is duplicated and the first write wins. Text that
-// PostgreSQL cannot hold is fixed first (NUL becomes U+FFFD, invalid UTF-8
-// bodies go to the _binary columns); a record PostgreSQL still refuses is
-// isolated by splitting the batch and stored in degraded form
-// (store.Degraded, reported in a store.DegradedError), and only if that
-// fails too reported in a store.RejectedError, the rest written.
-func (s *Store) Write(ctx context.Context, records []store.Record) error {
+// PostgreSQL cannot hold is fixed (NUL becomes U+FFFD); a record PostgreSQL
+// still refuses is isolated by splitting the batch and stored in degraded
+// form (store.Degraded, reported in a store.DegradedError), and only if that
+// fails too reported in a store.RejectedError, the rest written. A record
+// whose id is not a UUID is rejected.
+func (s *Store) Write(ctx context.Context, records []store.Record) (store.WriteResult, error) {
+	var rep store.WriteReport
 	if len(records) == 0 {
-		return nil
+		return rep.Result(nil)
 	}
-	records = store.Normalize(records, time.Now())
-	var rejected *store.RejectedError
-	good := records
+	b := newBatch(store.Normalize(records, time.Now()), &rep)
+	if b.len() == 0 {
+		return rep.Result(nil)
+	}
+	if err := s.ensurePartitions(ctx, b.recs); err != nil {
+		return rep.Result(err)
+	}
+	return rep.Result(s.write(ctx, b, false, &rep))
+}
+
+// batch is records on their way to COPY: each id parsed once, each row
+// converted once, as COPY asks for it, and kept for a second attempt.
+type batch struct {
+	recs []store.Record
+	ids  [][16]byte
+	rows [][]any
+	// degraded batches hold the degraded form of a refused record: refused
+	// again, it is rejected.
+	degraded bool
+}
+
+// newBatch returns the records with a valid id as a batch; the others are
+// rejected in rep.
+func newBatch(records []store.Record, rep *store.WriteReport) *batch {
+	b := &batch{recs: records, ids: make([][16]byte, len(records))}
+	bad := 0
 	for i := range records {
-		if _, err := parseUUID(records[i].ID); err != nil {
-			if rejected == nil {
-				rejected = &store.RejectedError{Err: err}
-				good = append([]store.Record(nil), records[:i]...)
+		var err error
+		if b.ids[i], err = auditconv.ParseRecordID(records[i].ID); err != nil {
+			rep.Reject(records[i].ID, err)
+			bad++
+		}
+	}
+	if bad > 0 {
+		// The common case copies nothing; this one keeps the good records.
+		b.recs, b.ids = make([]store.Record, 0, len(records)-bad), b.ids[:0]
+		for i := range records {
+			if id, err := auditconv.ParseRecordID(records[i].ID); err == nil {
+				b.recs, b.ids = append(b.recs, records[i]), append(b.ids, id)
 			}
-			rejected.IDs = append(rejected.IDs, records[i].ID)
-			continue
-		}
-		if rejected != nil {
-			good = append(good, records[i])
 		}
 	}
-	if rejected != nil {
-		// Write the others; report the ones that cannot be stored.
-		err := s.Write(ctx, good)
-		var deg *store.DegradedError
-		switch {
-		case err == nil:
-			return rejected
-		case errors.As(err, &deg):
-			return errors.Join(rejected, err)
-		}
-		return err
-	}
-	stamps := make([]time.Time, len(records))
-	for i := range records {
-		stamps[i] = records[i].Timestamp
-	}
-	if err := s.ensurePartitions(ctx, stamps); err != nil {
-		return err
-	}
-	// The common case, a batch never written before: rows are converted as
-	// COPY streams them, so the conversion overlaps the server's work.
-	err := s.copyDirect(ctx, idSource(records), copySource(records))
-	if err == nil {
-		return nil
-	}
-	if !isUniqueViolation(err) && !isDataError(err) {
-		return err
-	}
-	rows := make([][]any, len(records))
-	for i := range records {
-		row, err := toRow(&records[i])
+	b.rows = make([][]any, len(b.recs))
+	return b
+}
+
+func (b *batch) len() int { return len(b.recs) }
+
+// slice returns records [i, j) of b, sharing its converted rows.
+func (b *batch) slice(i, j int) *batch {
+	return &batch{recs: b.recs[i:j], ids: b.ids[i:j], rows: b.rows[i:j], degraded: b.degraded}
+}
+
+// row returns the row of record i, converting it the first time.
+func (b *batch) row(i int) ([]any, error) {
+	if b.rows[i] == nil {
+		row, err := toRow(&b.recs[i], b.ids[i])
 		if err != nil {
-			return fmt.Errorf("pgstore: record %s: %w", records[i].ID, err)
+			return nil, err
 		}
-		rows[i] = row
+		b.rows[i] = row
 	}
-	var degraded store.DegradedError
-	err = s.writeRows(ctx, records, rows, isUniqueViolation(err), &degraded)
-	if len(degraded.IDs) == 0 {
-		return err
-	}
-	if err == nil {
-		return &degraded
-	}
-	var rej *store.RejectedError
-	if errors.As(err, &rej) {
-		return errors.Join(err, &degraded)
-	}
-	return err // an outage: the batch is retried whole
+	return b.rows[i], nil
 }
 
-// copySource streams records to COPY, converting each as it is sent.
-func copySource(records []store.Record) pgx.CopyFromSource {
-	i := -1
-	var row []any
-	var err error
-	return pgx.CopyFromFunc(func() ([]any, error) {
-		i++
-		if i >= len(records) {
-			return nil, nil
-		}
-		row, err = toRow(&records[i])
-		return row, err
-	})
+// rowSource streams the rows to COPY, so that conversion overlaps the
+// server's work.
+func (b *batch) rowSource() pgx.CopyFromSource { return pgx.CopyFromSlice(b.len(), b.row) }
+
+// idSource streams (id, ts), the rows of <table>_ids.
+func (b *batch) idSource() pgx.CopyFromSource {
+	return pgx.CopyFromSlice(b.len(), func(i int) ([]any, error) { return []any{b.ids[i], b.recs[i].Timestamp}, nil })
 }
 
-// idSource streams the (id, ts) of records to the COPY into the ids table.
-func idSource(records []store.Record) pgx.CopyFromSource {
-	i := -1
-	row := make([]any, 2)
-	return pgx.CopyFromFunc(func() ([]any, error) {
-		i++
-		if i >= len(records) {
-			return nil, nil
-		}
-		id, err := parseUUID(records[i].ID)
-		row[0], row[1] = id, records[i].Timestamp
-		return row, err
-	})
-}
-
-// idRows is idSource for converted rows (id and ts are their first
-// columns).
-func idRows(rows [][]any) pgx.CopyFromSource {
-	i := -1
-	return pgx.CopyFromFunc(func() ([]any, error) {
-		i++
-		if i >= len(rows) {
-			return nil, nil
-		}
-		return rows[i][:2], nil
-	})
-}
-
-// writeRows writes converted rows; staged says to go straight to the
-// idempotent path (the plain COPY already met a duplicate). A row refused
-// alone is written again in degraded form, its id added to degraded;
-// degraded is nil for rows that are degraded already.
-func (s *Store) writeRows(ctx context.Context, recs []store.Record, rows [][]any, staged bool, degraded *store.DegradedError) error {
+// write writes b, counting in rep; staged goes straight to the idempotent
+// path (a COPY of these records already met a duplicate). A batch the
+// server refuses for its data is split until the record it refuses is
+// alone, which is then stored degraded. Errors it returns are outages.
+func (s *Store) write(ctx context.Context, b *batch, staged bool, rep *store.WriteReport) error {
 	var err error
 	if !staged {
-		err = s.copyDirect(ctx, idRows(rows), pgx.CopyFromRows(rows))
-	}
-	if staged || isUniqueViolation(err) {
-		err = s.copyStaged(ctx, rows)
-	}
-	if err == nil || !isDataError(err) {
-		return err
-	}
-	ids := make([]string, len(recs))
-	for i := range recs {
-		ids[i] = recs[i].ID
-	}
-	if len(rows) > 1 {
-		// Isolate the bad record: write each half on its own.
-		mid := len(rows) / 2
-		e1 := s.writeRows(ctx, recs[:mid], rows[:mid], false, degraded)
-		e2 := s.writeRows(ctx, recs[mid:], rows[mid:], false, degraded)
-		return mergeRejected(e1, e2)
-	}
-	if degraded != nil {
-		d := store.Degraded(recs[0], "refused by PostgreSQL: "+err.Error())
-		if row, err2 := toRow(&d); err2 == nil {
-			if err2 = s.writeRows(ctx, []store.Record{d}, [][]any{row}, false, nil); err2 == nil {
-				degraded.IDs = append(degraded.IDs, recs[0].ID)
-				degraded.Err = err
-				return nil
-			}
+		if err = s.copyDirect(ctx, b); err == nil {
+			rep.Written += b.len()
+			return nil
 		}
 	}
-	return &store.RejectedError{IDs: ids, Err: err}
+	if staged || isUniqueViolation(err) {
+		var n int
+		if n, err = s.copyStaged(ctx, b); err == nil {
+			rep.Written += n
+			rep.Duplicates += b.len() - n
+			return nil
+		}
+	}
+	if !isDataError(err) {
+		return err
+	}
+	if b.len() > 1 {
+		mid := b.len() / 2
+		if err := s.write(ctx, b.slice(0, mid), false, rep); err != nil {
+			return err
+		}
+		return s.write(ctx, b.slice(mid, b.len()), false, rep)
+	}
+	if b.degraded {
+		rep.Reject(b.recs[0].ID, err)
+		return nil
+	}
+	return s.writeDegraded(ctx, b.recs[0], b.ids[0], err, rep)
 }
 
-func mergeRejected(a, b error) error {
+// writeDegraded stores the degraded form of r, which PostgreSQL refused
+// for cause, or rejects r if the server refuses that too.
+func (s *Store) writeDegraded(ctx context.Context, r store.Record, id [16]byte, cause error, rep *store.WriteReport) error {
+	d := store.Degraded(r, "refused by PostgreSQL: "+cause.Error())
+	var sub store.WriteReport
+	if err := s.write(ctx, &batch{recs: []store.Record{d}, ids: [][16]byte{id}, rows: make([][]any, 1), degraded: true}, false, &sub); err != nil {
+		return err
+	}
 	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
+	case sub.Written == 1:
+		rep.Degrade(r.ID, cause)
+	case sub.Duplicates == 1:
+		rep.Duplicates++ // a record with its id was stored meanwhile
+	default:
+		rep.Reject(r.ID, cause)
 	}
-	var ra, rb *store.RejectedError
-	if errors.As(a, &ra) && errors.As(b, &rb) {
-		return &store.RejectedError{IDs: append(ra.IDs, rb.IDs...), Err: ra.Err}
-	}
-	if !errors.As(a, &ra) {
-		return a // a connection error outranks rejected records
-	}
-	return b
+	return nil
 }
 
 // idColumns are the columns of the ids table.
 var idColumns = []string{"id", "ts"}
 
-// copyDirect copies ids and rows in one transaction: a record is in the ids
-// table exactly when its row is stored.
-func (s *Store) copyDirect(ctx context.Context, ids, rows pgx.CopyFromSource) error {
+// copyDirect copies b's ids and rows in one transaction: a record is in the
+// ids table exactly when its row is stored.
+func (s *Store) copyDirect(ctx context.Context, b *batch) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table + "_ids"}, idColumns, ids); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table + "_ids"}, idColumns, b.idSource()); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columns, rows)
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columnNames, b.rowSource())
 		return err
 	})
 	if err != nil {
@@ -216,24 +180,29 @@ func (s *Store) copyDirect(ctx context.Context, ids, rows pgx.CopyFromSource) er
 	return nil
 }
 
-func (s *Store) copyStaged(ctx context.Context, rows [][]any) error {
+// copyStaged copies b into the staging table and inserts from it the first
+// record of each id not stored yet; it returns how many it inserted.
+func (s *Store) copyStaged(ctx context.Context, b *batch) (int, error) {
+	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, s.sql(sqlCreateStage)); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
 		}
 		stage := pgx.Identifier{s.cfg.Table + "_stage_v2"}
-		if _, err := tx.CopyFrom(ctx, stage, columns, pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, stage, columnNames, b.rowSource()); err != nil {
 			return fmt.Errorf("copy into staging table: %w", err)
 		}
-		if _, err := tx.Exec(ctx, s.sql(sqlInsertFromStage, strings.Join(columns, ", "))); err != nil {
+		tag, err := tx.Exec(ctx, s.sql(sqlInsertFromStage, strings.Join(columnNames, ", ")))
+		if err != nil {
 			return fmt.Errorf("insert from staging table: %w", err)
 		}
+		n = tag.RowsAffected()
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: idempotent write into %s: %w", s.Table(), err)
+		return 0, fmt.Errorf("pgstore: idempotent write into %s: %w", s.Table(), err)
 	}
-	return nil
+	return int(n), nil
 }
 
 func isUniqueViolation(err error) bool {
@@ -243,131 +212,17 @@ func isUniqueViolation(err error) bool {
 
 // isDataError reports errors caused by the data rather than the server or
 // the connection: class 22 (data exception), 23 (integrity), 54 (program
-// limit, e.g. a value too deeply nested).
+// limit, e.g. a value too deeply nested), and a record that could not be
+// converted to a row.
 func isDataError(err error) bool {
+	var rowErr *rowError
+	if errors.As(err, &rowErr) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return false
 	}
 	c := pgErr.Code
 	return strings.HasPrefix(c, "22") || (strings.HasPrefix(c, "23") && c != "23505") || strings.HasPrefix(c, "54")
-}
-
-// toRow converts a record to the column values of COPY, fixing what
-// PostgreSQL cannot hold.
-func toRow(r *store.Record) ([]any, error) {
-	id, err := parseUUID(r.ID)
-	if err != nil {
-		return nil, err
-	}
-	ts := r.Timestamp
-	if ts.IsZero() {
-		return nil, errors.New("no timestamp (store.Normalize gives every record one)")
-	}
-	reqBody, reqBin := splitBody(r.RequestBody, r.RequestBodyBinary)
-	respBody, respBin := splitBody(r.ResponseBody, r.ResponseBodyBinary)
-	reqHeaders, err := jsonColumn(r.RequestHeaders)
-	if err != nil {
-		return nil, fmt.Errorf("request headers: %w", err)
-	}
-	respHeaders, err := jsonColumn(r.ResponseHeaders)
-	if err != nil {
-		return nil, fmt.Errorf("response headers: %w", err)
-	}
-	body, err := jsonColumn(r.Body)
-	if err != nil {
-		return nil, fmt.Errorf("body: %w", err)
-	}
-	attrs, err := jsonColumn(r.Attributes)
-	if err != nil {
-		return nil, fmt.Errorf("attributes: %w", err)
-	}
-	res, err := jsonColumn(r.Resource)
-	if err != nil {
-		return nil, fmt.Errorf("resource: %w", err)
-	}
-	return []any{
-		id, ts, nullTime(r.ObservedTimestamp), text(r.EventName), nullInt16(r.SeverityNumber), text(r.SeverityText),
-		text(r.ServiceName), text(r.ScopeName), text(r.Operation), text(r.TraceID), text(r.SpanID),
-		text(r.Method), text(r.Scheme), text(r.Host), text(r.Path), text(r.Route), text(r.Query),
-		nullInt32(r.Status), nullFloat(r.DurationMS), text(r.UserID), text(r.SessionID), text(r.ClientAddress), text(r.UserAgent),
-		reqHeaders, reqBody, reqBin, r.RequestBodySize, r.RequestBodyTruncated,
-		respHeaders, respBody, respBin, r.ResponseBodySize, r.ResponseBodyTruncated,
-		text(r.ErrorType), body, attrs, res,
-	}, nil
-}
-
-// splitBody returns the text and binary column values of a body: valid
-// UTF-8 goes to text (NUL becomes U+FFFD), anything else to bytea unchanged.
-func splitBody(s string, bin []byte) (any, any) {
-	var t, b any
-	switch {
-	case s != "" && utf8.ValidString(s):
-		t = sanitizeText(s)
-	case s != "":
-		b = []byte(s)
-	}
-	if len(bin) > 0 {
-		b = bin
-	}
-	return t, b
-}
-
-// text returns s fit for a text column, or nil for SQL NULL when empty.
-func text(s string) any {
-	if s == "" {
-		return nil
-	}
-	return sanitizeText(s)
-}
-
-// sanitizeText makes s acceptable to PostgreSQL text: NUL and invalid
-// UTF-8 become U+FFFD.
-func sanitizeText(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-func nullInt16(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return int16(n)
-}
-
-// nullFloat stores 0 as NULL, as MongoDB leaves the field out.
-func nullFloat(f float64) any {
-	if f == 0 {
-		return nil
-	}
-	return f
-}
-
-func nullInt32(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return int32(n)
-}
-
-// parseUUID parses the canonical text form of a UUID.
-func parseUUID(s string) ([16]byte, error) {
-	var u [16]byte
-	h := strings.ReplaceAll(s, "-", "")
-	if len(s) != 36 || len(h) != 32 {
-		return u, fmt.Errorf("id %q is not a UUID", s)
-	}
-	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
-		return u, fmt.Errorf("id %q is not a UUID", s)
-	}
-	return u, nil
 }

@@ -7,6 +7,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -49,7 +50,7 @@ func NewRecord(ts time.Time, i int) store.Record {
 		ID:                NewID(ts),
 		Timestamp:         ts,
 		ObservedTimestamp: ts.Add(3 * time.Millisecond),
-		EventName:         "http.server.audit",
+		EventName:         auditconv.EventHTTPServer,
 		SeverityNumber:    9,
 		SeverityText:      "INFO",
 		ServiceName:       []string{"orders", "billing"}[i%2],
@@ -66,7 +67,7 @@ func NewRecord(ts time.Time, i int) store.Record {
 		Status:            statuses[i%len(statuses)],
 		DurationMS:        float64(i%100) + 0.25,
 		UserID:            fmt.Sprintf("user-%d", i%3),
-		SessionID:         "hmac:abc",
+		SessionID:         auditconv.KeyedHashPrefix + "abc",
 		ClientAddress:     "203.0.113.7",
 		UserAgent:         "curl/8",
 		RequestHeaders:    map[string][]string{"accept": {"application/json"}, "x-multi": {"a", "b"}},
@@ -76,7 +77,7 @@ func NewRecord(ts time.Time, i int) store.Record {
 		ResponseBody:      `{"ok":true}`,
 		ResponseBodySize:  11,
 		Attributes:        map[string]any{"tenant": "acme", "n": int64(i), "flag": true},
-		Resource:          map[string]any{"service.name": []string{"orders", "billing"}[i%2], "host.name": "node-1"},
+		Resource:          map[string]any{auditconv.ServiceName: []string{"orders", "billing"}[i%2], "host.name": "node-1"},
 	}
 }
 
@@ -91,6 +92,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("GetUnknown", func(t *testing.T) { testGetUnknown(t, open(t)) })
 	t.Run("ReusedID", func(t *testing.T) { testReusedID(t, open(t)) })
 	t.Run("ValuesOutOfRange", func(t *testing.T) { testValuesOutOfRange(t, open(t)) })
+	t.Run("RecordIDs", func(t *testing.T) { testRecordIDs(t, open(t)) })
 }
 
 func ctx(t *testing.T) context.Context {
@@ -111,7 +113,7 @@ func normalize(t *testing.T, r store.Record) string {
 	}
 	r.Attributes, _ = roundNumbers(r.Attributes).(map[string]any)
 	r.Resource, _ = roundNumbers(r.Resource).(map[string]any)
-	r.Body = roundNumbers(r.Body)
+	r.LogBody = roundNumbers(r.LogBody)
 	if len(r.RequestHeaders) == 0 {
 		r.RequestHeaders = nil
 	}
@@ -138,9 +140,9 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	recs[1].RequestBody = ""
 	recs[1].RequestBodyBinary = []byte{0x00, 0xff, 0xfe, 'b', 'i', 'n'}
 	recs[1].RequestBodyTruncated = true
-	recs[1].Body = map[string]any{"msg": "hello", "nested": map[string]any{"list": []any{int64(1), "two"}}}
+	recs[1].LogBody = map[string]any{"msg": "hello", "nested": map[string]any{"list": []any{int64(1), "two"}}}
 	recs[1].ErrorType = "500"
-	if err := s.Write(ctx(t), recs); err != nil {
+	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range recs {
@@ -160,9 +162,9 @@ func testIdempotent(t *testing.T, s store.Store) {
 	for i := 0; i < 50; i++ {
 		recs = append(recs, NewRecord(ts.Add(time.Duration(i)*time.Second), i))
 	}
-	for range 2 {
-		if err := s.Write(ctx(t), recs); err != nil {
-			t.Fatal(err)
+	for i, want := range []store.WriteResult{{Written: 50}, {Duplicates: 50}} {
+		if res, err := s.Write(ctx(t), recs); err != nil || res != want {
+			t.Fatalf("write %d: %+v, %v; want %+v", i+1, res, err, want)
 		}
 	}
 	// A retry after partial success: half old, half new, and a duplicate
@@ -172,8 +174,8 @@ func testIdempotent(t *testing.T, s store.Store) {
 		more = append(more, NewRecord(ts.Add(time.Duration(i)*time.Second), i))
 	}
 	more = append(more, more[len(more)-1])
-	if err := s.Write(ctx(t), more); err != nil {
-		t.Fatal(err)
+	if res, err := s.Write(ctx(t), more); err != nil || res != (store.WriteResult{Written: 10, Duplicates: 26}) {
+		t.Fatalf("retry after partial success: %+v, %v; want 10 written, 26 duplicates", res, err)
 	}
 	n, err := s.Count(ctx(t), store.Filter{})
 	if err != nil {
@@ -201,7 +203,7 @@ func testFilters(t *testing.T, s store.Store) {
 	recs[3].Path = "/admin/users"
 	recs[4].Path = "/admin_x" // '_' must not act as a wildcard
 	recs[5].Path = "/adminX/%"
-	if err := s.Write(ctx(t), recs); err != nil {
+	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	want := func(pred func(store.Record) bool) []string {
@@ -266,7 +268,7 @@ func testPagination(t *testing.T, s store.Store) {
 	for i := 0; i < 25; i++ {
 		recs = append(recs, NewRecord(ts.Add(time.Duration(i/2)*time.Second), i)) // pairs share a timestamp
 	}
-	if err := s.Write(ctx(t), recs); err != nil {
+	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -307,7 +309,7 @@ func testCleanup(t *testing.T, s store.Store) {
 			recs = append(recs, NewRecord(now.Add(-time.Duration(day)*24*time.Hour-time.Duration(i)*time.Minute), i))
 		}
 	}
-	if err := s.Write(ctx(t), recs); err != nil {
+	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := now.Add(-36 * time.Hour)
@@ -385,7 +387,7 @@ func Hostile(ts time.Time) []store.Record {
 func testHostile(t *testing.T, s store.Store) {
 	ts := base()
 	recs := append([]store.Record{NewRecord(ts.Add(-time.Second), 1)}, Hostile(ts)...)
-	if err := s.Write(ctx(t), recs); err != nil {
+	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.Count(ctx(t), store.Filter{})
@@ -431,6 +433,30 @@ func testHostile(t *testing.T, s store.Store) {
 	}
 }
 
+// testRecordIDs: a record whose id is not a UUID is rejected, the rest of
+// its batch written; an upper-case id is stored and found in its canonical,
+// lower-case form.
+func testRecordIDs(t *testing.T, s store.Store) {
+	ts := base()
+	good, bad, upper := NewRecord(ts, 1), NewRecord(ts.Add(time.Second), 2), NewRecord(ts.Add(2*time.Second), 3)
+	bad.ID = "not-a-uuid"
+	upper.ID = strings.ToUpper(upper.ID)
+	res, err := s.Write(ctx(t), []store.Record{good, bad, upper})
+	var rejected *store.RejectedError
+	if !errors.As(err, &rejected) || !slices.Equal(rejected.IDs, []string{"not-a-uuid"}) || res != (store.WriteResult{Written: 2}) {
+		t.Fatalf("Write: %+v, %v; want 2 written and not-a-uuid rejected", res, err)
+	}
+	for _, id := range []string{upper.ID, strings.ToLower(upper.ID)} {
+		got, err := s.Get(ctx(t), id)
+		if err != nil || got.ID != strings.ToLower(upper.ID) {
+			t.Errorf("Get(%s): %q, %v", id, got.ID, err)
+		}
+	}
+	if _, err := s.Get(ctx(t), "not-a-uuid"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(not-a-uuid): %v, want an invalid-id error", err)
+	}
+}
+
 func testGetUnknown(t *testing.T, s store.Store) {
 	if _, err := s.Get(ctx(t), NewID(time.Now())); err != store.ErrNotFound {
 		t.Errorf("Get of an unknown id: %v, want store.ErrNotFound", err)
@@ -444,7 +470,7 @@ func testReusedID(t *testing.T, s store.Store) {
 	ts := base()
 	first := NewRecord(ts, 1)
 	first.Path = "/first"
-	if err := s.Write(ctx(t), []store.Record{first}); err != nil {
+	if _, err := s.Write(ctx(t), []store.Record{first}); err != nil {
 		t.Fatal(err)
 	}
 	again := NewRecord(ts.Add(26*time.Hour), 2) // another day: another partition
@@ -454,8 +480,8 @@ func testReusedID(t *testing.T, s store.Store) {
 	sameBatchB := NewRecord(ts.Add(-48*time.Hour), 4)
 	sameBatchB.ID, sameBatchB.Path = sameBatchA.ID, "/batch-second"
 	other := NewRecord(ts.Add(2*time.Minute), 5)
-	if err := s.Write(ctx(t), []store.Record{again, sameBatchA, sameBatchB, other}); err != nil {
-		t.Fatal(err)
+	if res, err := s.Write(ctx(t), []store.Record{again, sameBatchA, sameBatchB, other}); err != nil || res != (store.WriteResult{Written: 2, Duplicates: 2}) {
+		t.Fatalf("write: %+v, %v; want 2 written, 2 duplicates", res, err)
 	}
 	n, err := s.Count(ctx(t), store.Filter{})
 	if err != nil || n != 3 {
@@ -483,7 +509,7 @@ func OutOfRange(ts time.Time) []store.Record {
 	r.SeverityNumber = 70000
 	r.DurationMS = math.Inf(1)
 	r.Attributes = map[string]any{"nan": math.NaN(), "list": []any{math.Inf(-1), 1.5}, "ok": "kept"}
-	r.Body = map[string]any{"x": math.NaN()}
+	r.LogBody = map[string]any{"x": math.NaN()}
 	out = append(out, r)
 
 	r = NewRecord(ts.Add(time.Millisecond), 201)
@@ -505,7 +531,7 @@ func testValuesOutOfRange(t *testing.T, s store.Store) {
 	ts := base()
 	recs := OutOfRange(ts)
 	before := time.Now().Add(-time.Second)
-	if err := s.Write(ctx(t), recs); err != nil {
+	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	after := time.Now().Add(time.Second)
@@ -535,8 +561,8 @@ func testValuesOutOfRange(t *testing.T, s store.Store) {
 	if g.Attributes["nan"] != "NaN" || fmt.Sprint(g.Attributes["list"]) != "[-Inf 1.5]" || g.Attributes["ok"] != "kept" {
 		t.Errorf("non-finite attributes: %v", g.Attributes)
 	}
-	if b, _ := g.Body.(map[string]any); b["x"] != "NaN" {
-		t.Errorf("non-finite body: %v", g.Body)
+	if b, _ := g.LogBody.(map[string]any); b["x"] != "NaN" {
+		t.Errorf("non-finite body: %v", g.LogBody)
 	}
 
 	g = got[1]
