@@ -15,7 +15,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
-	"github.com/otelaudit/otelaudit/internal/benchdata"
+	"github.com/otelaudit/otelaudit/internal/testutil/benchdata"
 )
 
 type discard struct{}
@@ -171,4 +171,3 @@ func BenchmarkSpoolWrite(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	})
 }
-

@@ -57,7 +57,7 @@ func (e *encoder) text(s string) {
 	}
 	e.str(s)
 }
-func (e *encoder) bytes(p []byte)   { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
+func (e *encoder) bytes(p []byte) { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
 
 func (e *encoder) time(t time.Time) {
 	if t.IsZero() {
