@@ -180,3 +180,25 @@ func TestUnreadableSegment(t *testing.T) {
 		t.Errorf("second start found %v damage, want none", v)
 	}
 }
+
+// TestAckPastEverySegment: when the ack file names a segment later than any
+// left (segments deleted by hand), new segments are numbered after it, so
+// that the next start does not take their records for exported.
+func TestAckPastEverySegment(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir, newSink())
+	h.emit(t, 0, 3, 10)
+	if err := h.p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.close(t)
+	for _, seg := range segments(t, dir) {
+		os.Remove(seg)
+	}
+	spoolWithoutExport(t, dir, 3, 8, 10)
+	h2 := newHarness(t, dir, newSink())
+	h2.sink.wait(t, 5)
+	if got := h2.sink.ids(); !slices.Equal(got, seq(3, 8)) {
+		t.Fatalf("got %v", got)
+	}
+}

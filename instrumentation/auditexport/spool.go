@@ -142,6 +142,9 @@ func (s *spool) recover() error {
 		s.pendingBytes += seg.size - start
 		s.pendingRecords += seg.unacked
 	}
+	// Segment ids only grow, past the acknowledged one too: a segment
+	// numbered below it would be taken as exported at the next start.
+	next = max(next, ackSeg+1)
 	f, err := createSegment(s.dir, next)
 	if err != nil {
 		return fmt.Errorf("create segment: %w", err)
