@@ -3,7 +3,10 @@
 //
 // Records are exported with OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_LOGS_ENDPOINT); when neither is set they are printed to
-// stdout. With -traffic the service sends itself a realistic mix of requests
+// stdout. They pass through the durable spool in AUDIT_SPOOL_DIR (a new
+// temporary directory when unset), so a collector outage or a crash of the
+// service loses none; AUDIT_FAIL_CLOSED=1 answers 503 while the spool cannot
+// take records. With -traffic the service sends itself a realistic mix of requests
 // (secrets in headers, query strings, JSON and form bodies; 2xx, 4xx, 5xx),
 // flushes the records and exits.
 //
@@ -57,7 +60,7 @@ func run(addr string, traffic, sourceMasking bool, policy string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	lp, err := newLoggerProvider(ctx)
+	lp, spool, err := newLoggerProvider(ctx)
 	if err != nil {
 		return err
 	}
@@ -85,12 +88,14 @@ func run(addr string, traffic, sourceMasking bool, policy string) error {
 	// Outbound calls are audited with the same options: one record per
 	// call, joined to the trace and user of the request that made it.
 	payments := &http.Client{Transport: audithttp.NewTransport(nil, opts...), Timeout: 10 * time.Second}
-	handler := audithttp.NewHandler(withRecordID(newMux(payments, "http://"+psp.Addr().String())), "demo-api",
-		append(opts,
-			audithttp.WithExcludePaths("/healthz"),
-			audithttp.WithUserID(func(r *http.Request) string { return r.Header.Get("X-User") }),
-		)...,
+	serverOpts := append(opts,
+		audithttp.WithExcludePaths("/healthz"),
+		audithttp.WithUserID(func(r *http.Request) string { return r.Header.Get("X-User") }),
 	)
+	if os.Getenv("AUDIT_FAIL_CLOSED") == "1" {
+		serverOpts = append(serverOpts, audithttp.WithFailClosed(spool.Health))
+	}
+	handler := audithttp.NewHandler(withRecordID(newMux(payments, "http://"+psp.Addr().String())), "demo-api", serverOpts...)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -120,7 +125,7 @@ func run(addr string, traffic, sourceMasking bool, policy string) error {
 	return nil
 }
 
-func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
+func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, *auditexport.DurableProcessor, error) {
 	var exp sdklog.Exporter
 	var err error
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") != "" {
@@ -129,16 +134,28 @@ func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
 		exp, err = stdoutlog.New(stdoutlog.WithPrettyPrint())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create log exporter: %w", err)
+		return nil, nil, fmt.Errorf("create log exporter: %w", err)
+	}
+	dir := os.Getenv("AUDIT_SPOOL_DIR")
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "audit-spool-"); err != nil {
+			return nil, nil, fmt.Errorf("create spool directory: %w", err)
+		}
+		log.Printf("service: AUDIT_SPOOL_DIR not set, spooling audit records in %s", dir)
+	}
+	// The durable processor writes each record to disk before the request
+	// completes and exports from there, retrying until the collector takes
+	// it: a collector outage or a crash of this service loses no record.
+	dp, err := auditexport.NewDurableProcessor(exp, dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(serviceName()))
 	return sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
-		// Retrying: a collector being restarted refuses connections, and the
-		// OTLP exporter alone would drop the records of that moment.
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(auditexport.Retrying(exp))),
+		sdklog.WithProcessor(dp),
 		sdklog.WithAllowKeyDuplication(), // audithttp never emits a key twice
-	), nil
+	), dp, nil
 }
 
 func serviceName() string {

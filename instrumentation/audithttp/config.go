@@ -56,6 +56,7 @@ type config struct {
 	trustedProxies []netip.Prefix
 	sessionCookie  string
 	sessionKey     []byte
+	health         func() error
 }
 
 func newConfig(opts []Option) *config {
@@ -240,6 +241,19 @@ func WithSessionCookie(name string, key []byte) Option {
 		}
 		c.sessionCookie, c.sessionKey = name, append([]byte(nil), key...)
 	})
+}
+
+// WithFailClosed makes the handler refuse requests it could not audit: while
+// health returns an error, a request that would be audited is answered with
+// 503 Service Unavailable and a Retry-After header, and the wrapped handler
+// is not called. Pass the Health method of the durable processor
+// (auditexport.DurableProcessor.Health) so that a full spool or a failing
+// disk stops the service instead of losing audit records. health is called
+// once per audited request and must be cheap. Requests excluded from
+// auditing are served as usual. Off by default: a service that must stay up
+// when its audit trail cannot keep up does not use it.
+func WithFailClosed(health func() error) Option {
+	return optionFunc(func(c *config) { c.health = health })
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -40,6 +40,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
+	if cfg.health != nil && cfg.health() != nil {
+		refuse(w)
+		return
+	}
 
 	host, _ := splitHost(r.Host)
 	p, audited := cfg.planFor(r, host, r.Pattern, h.mux)
@@ -61,4 +65,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	h.next.ServeHTTP(ww, r)
 	ex.finish(nil)
+}
+
+// refuse answers a request that cannot be audited (WithFailClosed). The
+// reason stays in the service's own health reporting: the client learns only
+// that it may retry.
+func refuse(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "audit trail unavailable", http.StatusServiceUnavailable)
 }
