@@ -328,9 +328,14 @@ func (s *spool) append(entry []byte) (uint64, error) {
 	s.pendingRecords++
 	s.writeSeq++
 	s.setWriteErr(nil)
-	select {
-	case s.data <- struct{}{}:
-	default:
+	// The sender needs waking only for the first record (to start its
+	// export interval) and for a full batch; waking it for every record
+	// would cost each request a scheduler round trip.
+	if s.pendingRecords == 1 || s.pendingRecords >= int64(s.cfg.exportMaxBatch) {
+		select {
+		case s.data <- struct{}{}:
+		default:
+		}
 	}
 	return s.writeSeq, nil
 }
