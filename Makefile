@@ -79,9 +79,10 @@ lint: $(STATICCHECK)
 demo: services collector
 	scripts/demo.sh
 
-## bench: in-process benchmarks: wrapper (bare, otelhttp, audithttp), masking, processors
+## bench: in-process benchmarks: wrapper (bare, otelhttp, audithttp), durable spool, masking, processors
 bench:
 	$(GO) test -run '^$$' -bench Handler -benchmem ./instrumentation/audithttp/
+	$(GO) test -run '^$$' -bench 'Wrapper|SpoolWrite' -benchmem ./instrumentation/auditexport/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/mask/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -benchmem ./processor/samplingprocessor/
 

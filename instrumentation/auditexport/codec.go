@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -148,6 +151,13 @@ func (e *encoder) value(v attribute.Value) {
 
 // appendRecord appends the encoding of r to dst.
 func appendRecord(dst []byte, r *sdklog.Record) []byte {
+	return appendRecordBody(appendOrigin(dst, r), r)
+}
+
+// appendOrigin appends the version, resource and scope sections: the part
+// of a record that a service's records share, which the processor encodes
+// once (originCache).
+func appendOrigin(dst []byte, r *sdklog.Record) []byte {
 	e := encoder{b: dst}
 	e.b = append(e.b, codecVersion)
 	e.section(func() {
@@ -162,6 +172,12 @@ func appendRecord(dst []byte, r *sdklog.Record) []byte {
 		e.text(s.SchemaURL)
 		e.kvs(s.Attributes.ToSlice())
 	})
+	return e.b
+}
+
+// appendRecordBody appends what follows the origin sections.
+func appendRecordBody(dst []byte, r *sdklog.Record) []byte {
+	e := encoder{b: dst}
 	e.time(r.Timestamp())
 	e.time(r.ObservedTimestamp())
 	e.varint(int64(r.Severity()))
@@ -179,6 +195,30 @@ func appendRecord(dst []byte, r *sdklog.Record) []byte {
 		return true
 	})
 	return e.b
+}
+
+// originCache holds the encoded origin sections of the last record's
+// resource and scope. A provider's records share one *resource.Resource,
+// so a hit is a pointer and scope comparison instead of encoding the
+// resource's attributes again for every record.
+type originCache struct{ last atomic.Pointer[encodedOrigin] }
+
+type encodedOrigin struct {
+	res   *resource.Resource
+	scope instrumentation.Scope
+	enc   []byte
+}
+
+func (c *originCache) append(dst []byte, r *sdklog.Record) []byte {
+	res, sc := r.Resource(), r.InstrumentationScope()
+	if o := c.last.Load(); o != nil && o.res == res && o.scope.Name == sc.Name &&
+		o.scope.Version == sc.Version && o.scope.SchemaURL == sc.SchemaURL && o.scope.Attributes.Equals(&sc.Attributes) {
+		return append(dst, o.enc...)
+	}
+	start := len(dst)
+	dst = appendOrigin(dst, r)
+	c.last.Store(&encodedOrigin{res: res, scope: sc, enc: slices.Clone(dst[start:])})
+	return dst
 }
 
 // decodedRecord is a record read back from the spool. resource and scope
@@ -242,7 +282,13 @@ func (d *decoder) byte1() byte {
 	return p[0]
 }
 
-func (d *decoder) str() string { return string(d.take(d.uvarint())) }
+// str returns a string that shares the decoder's bytes: the sender decodes
+// payloads read for it alone and never written to, so copying every key
+// and value out of them would only cost an allocation each.
+func (d *decoder) str() string {
+	p := d.take(d.uvarint())
+	return unsafe.String(unsafe.SliceData(p), len(p))
+}
 
 // count reads a list length, refusing one that cannot fit in what is left
 // (every element takes at least one byte).

@@ -34,7 +34,8 @@ type DurableProcessor struct {
 	spool *spool
 	rb    *rebuilder // used by the sender goroutine only
 
-	bufs sync.Pool
+	bufs   sync.Pool
+	origin originCache
 
 	stopCtx context.Context
 	stop    context.CancelFunc
@@ -101,7 +102,7 @@ func (p *DurableProcessor) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}()
 	buf := append((*bp)[:0], make([]byte, entryHeaderLen)...)
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(time.Now().UnixNano()))
-	buf = appendRecord(buf, r)
+	buf = appendRecordBody(p.origin.append(buf, r), r)
 	*bp = buf
 	if n := len(buf) - entryHeaderLen; n > p.cfg.exportMaxBytes {
 		p.spool.metrics.drop(dropTooLarge, 1)

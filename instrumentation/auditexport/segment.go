@@ -126,6 +126,45 @@ func readEntry(f io.ReaderAt, off, limit int64) ([]byte, int64, error) {
 	return p, end, nil
 }
 
+// readChunk is how much the sender and recovery read from a segment at a
+// time: one read system call for a run of entries instead of two per entry.
+const readChunk = 256 << 10
+
+// chunkReader serves reads of a segment up to limit from a buffer filled a
+// chunk at a time. Callers copy out what they keep, so the buffer is reused.
+type chunkReader struct {
+	f     io.ReaderAt
+	limit int64
+	buf   []byte // bytes of the file from off
+	off   int64
+	spare []byte
+}
+
+func newChunkReader(f io.ReaderAt, limit int64, spare []byte) *chunkReader {
+	return &chunkReader{f: f, limit: limit, spare: spare}
+}
+
+func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= c.off && off+int64(len(p)) <= c.off+int64(len(c.buf)) {
+		return copy(p, c.buf[off-c.off:]), nil
+	}
+	n := min(int64(readChunk), c.limit-off)
+	if n <= int64(len(p)) {
+		return c.f.ReadAt(p, off) // large entry, or the end of the data
+	}
+	if cap(c.spare) < int(n) {
+		c.spare = make([]byte, readChunk)
+	}
+	buf := c.spare[:n]
+	m, err := c.f.ReadAt(buf, off)
+	if m < len(p) {
+		c.buf = nil
+		return copy(p, buf[:m]), err
+	}
+	c.buf, c.off = buf[:m], off
+	return copy(p, buf), nil
+}
+
 // resync finds the first valid entry after off and before limit: the
 // reader skips damaged bytes up to it. It returns limit when there is none.
 func resync(f io.ReaderAt, off, limit int64) (int64, error) {

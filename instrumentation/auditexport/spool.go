@@ -66,7 +66,9 @@ type spool struct {
 	data   chan struct{} // a token tells the sender records arrived
 	syncMu sync.Mutex    // one fsync at a time; waiters share it
 	health atomic.Pointer[error]
-	oldest atomic.Int64 // append time (Unix ns) of the oldest record in export, 0 when none
+	// readBuf is the sender's read buffer, kept between batches.
+	readBuf []byte
+	oldest  atomic.Int64 // append time (Unix ns) of the oldest record in export, 0 when none
 }
 
 // openSpool locks dir, recovers what an earlier process left in it and
@@ -175,8 +177,9 @@ func (s *spool) recoverSegment(path string, id uint64, start int64, last bool) (
 	limit := st.Size()
 	seg := &segment{id: id, f: f, size: limit}
 	end := start // end of the last intact entry
+	cr := newChunkReader(f, limit, nil)
 	for off := start; off < limit; {
-		_, next, err := readEntry(f, off, limit)
+		_, next, err := readEntry(cr, off, limit)
 		switch {
 		case err == nil:
 			seg.unacked++
@@ -325,9 +328,14 @@ func (s *spool) append(entry []byte) (uint64, error) {
 	s.pendingRecords++
 	s.writeSeq++
 	s.setWriteErr(nil)
-	select {
-	case s.data <- struct{}{}:
-	default:
+	// The sender needs waking only for the first record (to start its
+	// export interval) and for a full batch; waking it for every record
+	// would cost each request a scheduler round trip.
+	if s.pendingRecords == 1 || s.pendingRecords >= int64(s.cfg.exportMaxBatch) {
+		select {
+		case s.data <- struct{}{}:
+		default:
+		}
 	}
 	return s.writeSeq, nil
 }
@@ -469,8 +477,10 @@ func (s *spool) read(maxRecords, maxBytes int) (b batch, ok bool) {
 	b.more = !active
 	s.mu.Unlock()
 
+	cr := newChunkReader(f, limit, s.readBuf)
+	defer func() { s.readBuf = cr.spare }()
 	for len(b.payloads) < maxRecords {
-		p, next, err := readEntry(f, b.end, limit)
+		p, next, err := readEntry(cr, b.end, limit)
 		switch {
 		case err == nil:
 			if len(b.payloads) > 0 && b.bytes+len(p) > maxBytes {
