@@ -57,8 +57,9 @@ type Report struct {
 
 // Options tune Verify.
 type Options struct {
-	// Since and Until bound the records checked (Since <= ts < Until);
-	// the checkpoints' signatures and chains are always checked whole.
+	// Since and Until bound the records checked (Since <= ts < Until,
+	// both truncated to the millisecond); the checkpoints' signatures and
+	// chains are always checked whole.
 	Since, Until time.Time
 	// Against are signed checkpoints saved outside the store: each must
 	// still be in it, unchanged.
@@ -92,8 +93,10 @@ func Verify(ctx context.Context, s store.CheckpointStore, v note.Verifier, opts 
 	if rep.PrunedCut, err = s.PrunedBefore(ctx); err != nil {
 		return rep, err
 	}
+	// Checkpoints hold times to the millisecond: so does the range.
+	opts.Since, opts.Until = opts.Since.Truncate(time.Millisecond), opts.Until.Truncate(time.Millisecond)
 	inRange := func(t time.Time) bool {
-		return (opts.Since.IsZero() || !t.Before(opts.Since.Truncate(time.Millisecond))) && (opts.Until.IsZero() || t.Before(opts.Until))
+		return (opts.Since.IsZero() || !t.Before(opts.Since)) && (opts.Until.IsZero() || t.Before(opts.Until))
 	}
 	covered := map[[16]byte][]*coverage{}
 	verifiers := note.VerifierList(v)
