@@ -615,7 +615,7 @@ func OddValues(ts time.Time) []store.Record {
 		"big": int64(math.MaxInt64), "neg": int64(math.MinInt64), "beyond53": int64(1<<53 + 1),
 		"float_int": 2.0, "huge": 1e300, "tiny": 1e-7, "negzero": math.Copysign(0, -1), "pi": math.Pi,
 		"e18": 1e18, "e20": 1.5e20, "bytes": []byte{0, 1, 0xff}, "empty_map": map[string]any{}, "empty_list": []any{},
-		"nested": map[string]any{"list": []any{int64(1), "two", 3.5, nil, true, map[string]any{"k\x00": "v\x00"}}},
+		"nested":     map[string]any{"list": []any{int64(1), "two", 3.5, nil, true, map[string]any{"k\x00": "v\x00"}}},
 		"nul\x00key": "v", "a.b": "dot", "$x": "dollar", "pct%25": "percent", "unicode": "é ü 日本",
 	}
 	r.Resource = map[string]any{"service.name": "odd", "n": int64(7)}
