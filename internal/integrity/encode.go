@@ -35,15 +35,18 @@ func LeafHash(r *store.Record) [32]byte {
 }
 
 // AppendRecord appends the canonical encoding (version 1) of r, a record
-// as a store reads it back: the header line, then a JSON object of the
-// columns with a value, keys in byte order, values in canonical form. The
-// encoding forgives exactly what the stores change on the way (NUL in
-// text, time below the millisecond, number types, absent against empty),
-// so that a record encodes the same written and read back.
+// as a store reads it back: the header line, then one line per column
+// with a value, in byte order of the column names: the name, a space, the
+// value's length in bytes (decimal), a space, the value, a newline. Text
+// and bytes are values as they are (text with NUL and invalid UTF-8 as
+// U+FFFD); JSON-valued columns are canonical JSON. The encoding forgives
+// exactly what the stores change on the way (NUL in text, time below the
+// millisecond, number types, absent against empty), so that a record
+// encodes the same written and read back.
 func AppendRecord(dst []byte, r *store.Record) []byte {
 	dst = append(dst, encodingHeader...)
-	e := objectWriter{dst: append(dst, '{')}
-	// Keys in byte order.
+	e := fieldWriter{dst: dst}
+	// Column names in byte order.
 	e.value("attributes", mapOrNil(r.Attributes))
 	e.value("body", r.LogBody)
 	e.str("client_address", r.ClientAddress)
@@ -81,7 +84,7 @@ func AppendRecord(dst []byte, r *store.Record) []byte {
 	e.time("ts", r.Timestamp)
 	e.str("user_agent", r.UserAgent)
 	e.str("user_id", r.UserID)
-	return append(e.dst, '}')
+	return e.dst
 }
 
 // canonicalID is the lower-case form of a UUID id; other ids (no store
@@ -105,103 +108,103 @@ func mapOrNil(m map[string]any) any {
 // (milliseconds) keep.
 const TimeLayout = "2006-01-02T15:04:05.000Z"
 
-// objectWriter appends the members of a JSON object, leaving out empty
+// fieldWriter appends the column lines of an encoding, leaving out empty
 // values.
-type objectWriter struct {
-	dst   []byte
-	count int
+type fieldWriter struct {
+	dst     []byte
+	scratch []byte
 }
 
-func (e *objectWriter) key(k string) {
-	if e.count > 0 {
-		e.dst = append(e.dst, ',')
+// field appends one column line.
+func (e *fieldWriter) field(k string, v []byte) {
+	e.dst = append(e.dst, k...)
+	e.dst = append(e.dst, ' ')
+	e.dst = strconv.AppendInt(e.dst, int64(len(v)), 10)
+	e.dst = append(e.dst, ' ')
+	e.dst = append(e.dst, v...)
+	e.dst = append(e.dst, '\n')
+}
+
+func (e *fieldWriter) str(k, v string) {
+	if v == "" {
+		return
 	}
-	e.count++
-	e.dst = appendString(e.dst, k)
-	e.dst = append(e.dst, ':')
+	v = sanitize(v)
+	e.dst = append(e.dst, k...)
+	e.dst = append(e.dst, ' ')
+	e.dst = strconv.AppendInt(e.dst, int64(len(v)), 10)
+	e.dst = append(e.dst, ' ')
+	e.dst = append(e.dst, v...)
+	e.dst = append(e.dst, '\n')
 }
 
-func (e *objectWriter) str(k, v string) {
-	if v != "" {
-		e.key(k)
-		e.dst = appendString(e.dst, v)
-	}
-}
-
-func (e *objectWriter) int(k string, v int64) {
+func (e *fieldWriter) int(k string, v int64) {
 	if v != 0 {
-		e.key(k)
-		e.dst = strconv.AppendInt(e.dst, v, 10)
+		e.field(k, strconv.AppendInt(e.scratch[:0], v, 10))
 	}
 }
 
-func (e *objectWriter) num(k string, v float64) {
+func (e *fieldWriter) num(k string, v float64) {
 	if v != 0 {
-		e.key(k)
-		e.dst = appendFloat(e.dst, v)
+		e.scratch = appendFloat(e.scratch[:0], v)
+		e.field(k, e.scratch)
 	}
 }
 
-func (e *objectWriter) bool(k string, v bool) {
+func (e *fieldWriter) bool(k string, v bool) {
 	if v {
-		e.key(k)
-		e.dst = append(e.dst, "true"...)
+		e.field(k, []byte("true"))
 	}
 }
 
-func (e *objectWriter) bytes(k string, v []byte) {
+func (e *fieldWriter) bytes(k string, v []byte) {
 	if len(v) > 0 {
-		e.key(k)
-		e.dst = append(e.dst, '"')
-		e.dst = base64.StdEncoding.AppendEncode(e.dst, v)
-		e.dst = append(e.dst, '"')
+		e.field(k, v)
 	}
 }
 
-func (e *objectWriter) time(k string, t time.Time) {
+func (e *fieldWriter) time(k string, t time.Time) {
 	if !t.IsZero() {
-		e.key(k)
-		e.dst = append(e.dst, '"')
-		e.dst = t.UTC().Truncate(time.Millisecond).AppendFormat(e.dst, TimeLayout)
-		e.dst = append(e.dst, '"')
+		e.scratch = t.UTC().Truncate(time.Millisecond).AppendFormat(e.scratch[:0], TimeLayout)
+		e.field(k, e.scratch)
 	}
 }
 
-func (e *objectWriter) headers(k string, h map[string][]string) {
+func (e *fieldWriter) headers(k string, h map[string][]string) {
 	if len(h) == 0 {
 		return
 	}
-	e.key(k)
 	names := make([]string, 0, len(h))
 	for n := range h {
 		names = append(names, n)
 	}
 	sortKeys(names)
-	e.dst = append(e.dst, '{')
+	b := append(e.scratch[:0], '{')
 	for i, n := range names {
 		if i > 0 {
-			e.dst = append(e.dst, ',')
+			b = append(b, ',')
 		}
-		e.dst = append(appendString(e.dst, n), ':', '[')
+		b = append(appendString(b, n), ':', '[')
 		for j, v := range h[n] {
 			if j > 0 {
-				e.dst = append(e.dst, ',')
+				b = append(b, ',')
 			}
-			e.dst = appendString(e.dst, v)
+			b = appendString(b, v)
 		}
-		e.dst = append(e.dst, ']')
+		b = append(b, ']')
 	}
-	e.dst = append(e.dst, '}')
+	e.scratch = append(b, '}')
+	e.field(k, e.scratch)
 }
 
 // value writes a JSON-valued column; nil, "", and empty objects and
 // arrays are absent.
-func (e *objectWriter) value(k string, v any) {
+func (e *fieldWriter) value(k string, v any) {
 	if empty(v) {
 		return
 	}
-	e.key(k)
-	e.dst = appendValue(e.dst, v)
+	e.scratch = appendValue(e.scratch[:0], v)
+	e.field(k, e.scratch)
 }
 
 func empty(v any) bool {
@@ -352,14 +355,13 @@ func appendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	s = sanitize(s)
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
+	for start := 0; ; {
+		i := nextEscape(s, start)
 		dst = append(dst, s[start:i]...)
-		switch c {
+		if i == len(s) {
+			return append(dst, '"')
+		}
+		switch c := s[i]; c {
 		case '"', '\\':
 			dst = append(dst, '\\', c)
 		case '\n':
@@ -373,8 +375,28 @@ func appendString(dst []byte, s string) []byte {
 		}
 		start = i + 1
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+}
+
+// nextEscape returns the index of the first byte from i on that a JSON
+// string escapes (below 0x20, '"', '\\'), or len(s); it tests eight bytes
+// at a time, since bodies rarely hold one.
+func nextEscape(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, b := w^(ones*'"'), w^(ones*'\\')
+		// A byte below 0x20, or a zero byte of q or b (a '"' or '\\').
+		if ((w-ones*0x20)&^w|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // leafOf returns the leaf hash of an encoding.

@@ -40,13 +40,13 @@ type backend struct {
 	editCheckpoint   func(writer string, seq int64)
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }
 
-func openPostgres(t *testing.T, dsn string) backend {
+func openPostgres(t testing.TB, dsn string) backend {
 	t.Helper()
 	table := testdb.Name("audit")
 	testdb.DropTable(t, testdb.PostgresDSN(t), "public", table)
@@ -89,7 +89,7 @@ func openPostgres(t *testing.T, dsn string) backend {
 	}
 }
 
-func openMongo(t *testing.T) backend {
+func openMongo(t testing.TB) backend {
 	t.Helper()
 	uri := testdb.MongoURI(t)
 	db := testdb.Name("audit")

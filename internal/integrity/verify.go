@@ -216,10 +216,15 @@ func (rep *Report) checkAgainst(cps []store.Checkpoint, verifiers note.Verifiers
 	return nil
 }
 
+// verifyPage is the page size of the scan: small enough for a slow server
+// to answer one page within a timeout, large enough to cost few round
+// trips.
+const verifyPage = 1000
+
 // scan reads the records in the range, newest first, and compares each
 // with its coverage.
 func (rep *Report) scan(ctx context.Context, s store.Store, opts Options, covered map[[16]byte][]*coverage) error {
-	f := store.Filter{Since: opts.Since, Until: opts.Until, Limit: store.MaxLimit}
+	f := store.Filter{Since: opts.Since, Until: opts.Until, Limit: verifyPage}
 	buf := make([]byte, 0, 4096)
 	for {
 		page, err := s.Query(ctx, f)

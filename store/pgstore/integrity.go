@@ -39,16 +39,32 @@ func (s *Store) WriteSealed(ctx context.Context, records []store.Record, seal st
 	if err := s.ensurePartitions(ctx, b.recs); err != nil {
 		return rep.Result(err)
 	}
-	err := s.copyDirect(ctx, b, func(tx pgx.Tx) error {
+	// The checkpoint (hashing every record) is made while COPY streams
+	// the rows, and stored in the COPY's transaction.
+	type sealed struct {
+		cp  store.Checkpoint
+		err error
+	}
+	made := make(chan sealed, 1)
+	go func() {
 		cp, err := seal(b.recs)
-		if err != nil {
-			return &errSeal{err}
+		made <- sealed{cp, err}
+	}()
+	waited := false
+	err := s.copyDirect(ctx, b, func(tx pgx.Tx) error {
+		r := <-made
+		waited = true
+		if r.err != nil {
+			return &errSeal{r.err}
 		}
-		if err := s.insertCheckpoint(ctx, tx, cp); err != nil {
+		if err := s.insertCheckpoint(ctx, tx, r.cp); err != nil {
 			return &errSeal{err}
 		}
 		return nil
 	})
+	if !waited {
+		<-made // seal is not called twice at once
+	}
 	var se *errSeal
 	switch {
 	case err == nil:
