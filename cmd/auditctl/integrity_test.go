@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/otelaudit/otelaudit/internal/integrity"
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 	"github.com/otelaudit/otelaudit/store/pgstore"

@@ -10,8 +10,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 
 	"github.com/otelaudit/otelaudit/internal/integrity"
-	"github.com/otelaudit/otelaudit/internal/testdb"
-	"github.com/otelaudit/otelaudit/internal/testlogs"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testlogs"
 )
 
 // newKey writes a key pair into a temporary directory and returns the

@@ -20,8 +20,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/otelaudit/otelaudit/internal/integrity"
-	"github.com/otelaudit/otelaudit/internal/testdb"
-	"github.com/otelaudit/otelaudit/internal/testproxy"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testproxy"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 	"github.com/otelaudit/otelaudit/store/pgstore"
