@@ -2,8 +2,9 @@
 # The two-minute tour: starts otelcol-audit with config/dual.yaml against the
 # local PostgreSQL and MongoDB-wire server, runs examples/service, sends it a
 # realistic request mix (secrets in headers, query strings, JSON and form
-# bodies; 2xx, 4xx, 5xx), prints what was stored: masked and sampled, and
-# verifies the signed integrity checkpoints of its records in both stores.
+# bodies; 2xx, 4xx, 5xx; a payment forwarded to a processor, an audited
+# outbound call), prints what was stored: masked and sampled, and verifies
+# the signed integrity checkpoints of its records in both stores.
 # Run it with `make demo` (which starts the services and builds the collector).
 set -euo pipefail
 
@@ -40,9 +41,9 @@ for _ in $(seq 1 150); do
 done
 up || { echo "otelcol-audit did not start:"; tail -30 "$work/collector.log"; exit 1; }
 
-echo "== examples/service sends its traffic mix"
+echo "== examples/service sends its traffic mix (audit policy: examples/service/policy.yaml)"
 OTEL_EXPORTER_OTLP_ENDPOINT="http://$AUDIT_OTLP_HTTP" OTEL_SERVICE_NAME=demo-service \
-	"$work/service" -traffic -addr 127.0.0.1:0
+	"$work/service" -traffic -addr 127.0.0.1:0 -policy examples/service/policy.yaml
 
 echo "== waiting for the records to reach both stores"
 for _ in $(seq 1 100); do
@@ -63,6 +64,13 @@ id=$("$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --method
 if [ -n "$id" ]; then
 	echo "== one record in full: secrets masked at the source and again in the collector"
 	"$work/auditctl" show "$id" --table "$AUDIT_POSTGRES_TABLE"
+fi
+echo
+cid=$("$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --event client --output jsonl | head -1 | sed 's/.*"id":"\([^"]*\)".*/\1/')
+if [ -n "$cid" ]; then
+	echo "== the outbound call to the payment processor (auditctl query --event client), in full"
+	"$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --event client
+	"$work/auditctl" show "$cid" --table "$AUDIT_POSTGRES_TABLE"
 fi
 echo
 echo "== integrity: every record of this run is covered by a signed checkpoint (auditctl verify)"

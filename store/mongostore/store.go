@@ -213,6 +213,9 @@ func filter(f store.Filter, withCursor bool) bson.D {
 	if f.ServiceName != "" {
 		q = append(q, bson.E{Key: "service_name", Value: f.ServiceName})
 	}
+	if f.EventName != "" {
+		q = append(q, bson.E{Key: "event_name", Value: f.EventName})
+	}
 	if withCursor && !f.After.IsZero() {
 		at := f.After.Timestamp.UTC()
 		q = append(q, bson.E{Key: "$or", Value: bson.A{

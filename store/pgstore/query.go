@@ -51,6 +51,9 @@ func where(f store.Filter, withCursor bool) (string, []any) {
 	if f.ServiceName != "" {
 		add("service_name = $%d", f.ServiceName)
 	}
+	if f.EventName != "" {
+		add("event_name = $%d", f.EventName)
+	}
 	if withCursor && !f.After.IsZero() {
 		args = append(args, f.After.Timestamp, f.After.ID)
 		conds = append(conds, fmt.Sprintf("(ts, id) < ($%d, $%d::uuid)", len(args)-1, len(args)))

@@ -206,6 +206,9 @@ func testFilters(t *testing.T, s store.Store) {
 	recs[3].Path = "/admin/users"
 	recs[4].Path = "/admin_x" // '_' must not act as a wildcard
 	recs[5].Path = "/adminX/%"
+	for i := 2; i < len(recs); i += 7 {
+		recs[i].EventName = auditconv.EventHTTPClient // outbound calls, stored alongside
+	}
 	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +239,9 @@ func testFilters(t *testing.T, s store.Store) {
 		{"user", store.Filter{UserID: "user-1"}, func(r store.Record) bool { return r.UserID == "user-1" }},
 		{"trace", store.Filter{TraceID: recs[7].TraceID}, func(r store.Record) bool { return r.TraceID == recs[7].TraceID }},
 		{"service", store.Filter{ServiceName: "billing"}, func(r store.Record) bool { return r.ServiceName == "billing" }},
+		{"client events", store.Filter{EventName: auditconv.EventHTTPClient}, func(r store.Record) bool { return r.EventName == auditconv.EventHTTPClient }},
+		{"server events", store.Filter{EventName: auditconv.EventHTTPServer, Methods: []string{"POST"}},
+			func(r store.Record) bool { return r.EventName == auditconv.EventHTTPServer && r.Method == "POST" }},
 		{"combined", store.Filter{Methods: []string{"GET"}, StatusMax: 299, ServiceName: "orders", Since: ts.Add(5 * time.Minute)},
 			func(r store.Record) bool {
 				return r.Method == "GET" && r.Status <= 299 && r.ServiceName == "orders" && !r.Timestamp.Before(ts.Add(5*time.Minute))
