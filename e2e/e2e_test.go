@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/internal/testutil/testproxy"
 	"github.com/otelaudit/otelaudit/processor/samplingprocessor"
 	"github.com/otelaudit/otelaudit/store"
@@ -248,10 +250,17 @@ func writes(from, n int) []request {
 // TestCollectorKilledMidStream kills the collector with SIGKILL in the
 // middle of a stream and starts it again on the same queue directory: the
 // persistent queues and the service's retries deliver everything, once.
+// Integrity checkpoints are on (config/integrity.yaml): whatever the kill
+// cut between records and checkpoints, both stores verify intact.
 func TestCollectorKilledMidStream(t *testing.T) {
 	needCollector(t)
 	e := newEnv(t)
-	collector := startCollector(t, e, "dual.yaml")
+	key := filepath.Join(t.TempDir(), "audit.key")
+	if _, err := integrity.GenerateKey(key, "e2e"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AUDIT_SIGNING_KEY_FILE", key)
+	collector := startCollector(t, e, "dual.yaml", "integrity.yaml")
 	service, base := startService(t, e)
 	pg, mg := openStores(t, e)
 
@@ -259,7 +268,7 @@ func TestCollectorKilledMidStream(t *testing.T) {
 	waitCount(t, "PostgreSQL", pg, 1, collector) // the stream is flowing
 	collector.kill()
 	second := send(t, base, writes(150, 100)) // the service buffers and retries
-	collector = startCollector(t, e, "dual.yaml")
+	collector = startCollector(t, e, "dual.yaml", "integrity.yaml")
 	third := send(t, base, writes(250, 50))
 	service.stop(t)
 	total := int64(len(first) + len(second) + len(third))
@@ -271,9 +280,17 @@ func TestCollectorKilledMidStream(t *testing.T) {
 	waitCount(t, "PostgreSQL", pg, total, collector)
 	waitCount(t, "MongoDB", mg, total, collector)
 	collector.stop(t)
-	for name, s := range map[string]store.Store{"PostgreSQL": pg, "MongoDB": mg} {
+	v, err := integrity.LoadVerifier(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]store.CheckpointStore{"PostgreSQL": pg, "MongoDB": mg} {
 		if n := count(t, s); n != total {
 			t.Errorf("%s holds %d records, want exactly %d", name, n, total)
+		}
+		rep, err := integrity.Verify(context.Background(), s, v, integrity.Options{})
+		if err != nil || !rep.Intact || rep.Covered != total {
+			t.Errorf("%s: verify: %v, intact=%v, %d of %d covered; problems %+v", name, err, rep.Intact, rep.Covered, total, rep.Problems)
 		}
 	}
 }

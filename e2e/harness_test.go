@@ -196,9 +196,13 @@ func waitHTTP(t testing.TB, p *process, url string) {
 	}
 }
 
-func startCollector(t testing.TB, e *env, config string) *process {
+func startCollector(t testing.TB, e *env, config string, overlays ...string) *process {
 	t.Helper()
-	p := start(t, collectorBin, e.vars(), "--config", filepath.Join(root, "config", config))
+	args := []string{"--config", filepath.Join(root, "config", config)}
+	for _, o := range overlays {
+		args = append(args, "--config", filepath.Join(root, "config", o))
+	}
+	p := start(t, collectorBin, e.vars(), args...)
 	waitHTTP(t, p, "http://"+e.health+"/")
 	return p
 }

@@ -3,7 +3,8 @@
 # local PostgreSQL and MongoDB-wire server, runs examples/service, sends it a
 # realistic request mix (secrets in headers, query strings, JSON and form
 # bodies; 2xx, 4xx, 5xx; a payment forwarded to a processor, an audited
-# outbound call), and prints what was stored: masked and sampled.
+# outbound call), prints what was stored: masked and sampled, and verifies
+# the signed integrity checkpoints of its records in both stores.
 # Run it with `make demo` (which starts the services and builds the collector).
 set -euo pipefail
 
@@ -24,8 +25,12 @@ export AUDIT_HEALTH=127.0.0.1:13133
 go build -o "$work/auditctl" ./cmd/auditctl
 go build -o "$work/service" ./examples/service
 
-echo "== starting otelcol-audit (config/dual.yaml); log: $work/collector.log"
-./_build/otelcol-audit --config config/dual.yaml >"$work/collector.log" 2>&1 &
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+export AUDIT_SIGNING_KEY_FILE="$work/audit.key"
+[ -f "$AUDIT_SIGNING_KEY_FILE" ] || "$work/auditctl" keygen --key "$AUDIT_SIGNING_KEY_FILE" >/dev/null
+
+echo "== starting otelcol-audit (config/dual.yaml + config/integrity.yaml); log: $work/collector.log"
+./_build/otelcol-audit --config config/dual.yaml --config config/integrity.yaml >"$work/collector.log" 2>&1 &
 collector=$!
 trap 'kill $collector 2>/dev/null || true' EXIT
 up() { (exec 3<>"/dev/tcp/${AUDIT_HEALTH%:*}/${AUDIT_HEALTH#*:}") 2>/dev/null; }
@@ -67,6 +72,13 @@ if [ -n "$cid" ]; then
 	"$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --event client
 	"$work/auditctl" show "$cid" --table "$AUDIT_POSTGRES_TABLE"
 fi
+echo
+echo "== integrity: every record of this run is covered by a signed checkpoint (auditctl verify)"
+# Stopped, the collector has written every checkpoint (MongoDB's follow their records).
+kill -TERM $collector
+wait $collector || true
+"$work/auditctl" verify --key "$AUDIT_SIGNING_KEY_FILE.pub" --table "$AUDIT_POSTGRES_TABLE" --since "$started"
+"$work/auditctl" verify --key "$AUDIT_SIGNING_KEY_FILE.pub" --backend mongo --database "$AUDIT_MONGO_DATABASE" --since "$started"
 echo
 echo "GET 2xx requests are sampled at 50% (see config/dual.yaml); writes and errors are all kept."
 echo "Records stay in $AUDIT_POSTGRES_TABLE and database $AUDIT_MONGO_DATABASE; re-run to add more."

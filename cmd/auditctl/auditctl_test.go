@@ -165,6 +165,7 @@ type seeded struct {
 	args  []string // connection flags
 	recs  []store.Record
 	write func(t *testing.T, recs ...store.Record)
+	cs    store.CheckpointStore // the store itself, for the integrity tests
 }
 
 func seedPostgres(t *testing.T) seeded {

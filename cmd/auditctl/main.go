@@ -6,8 +6,11 @@
 //	auditctl show 0193a0c2-…
 //	auditctl cleanup --days 90 --dry-run
 //	auditctl --backend mongo query --since 1h
+//	auditctl keygen --key audit.key
+//	auditctl verify --key audit.key.pub --since 7d
 //
-// Exit codes: 0 ok, 1 runtime error, 2 usage error.
+// Exit codes: 0 ok, 1 runtime error, 2 usage error; verify: 3 when the
+// audit log is not intact.
 package main
 
 import (
@@ -39,6 +42,9 @@ var commands = []command{
 	{"query", "list records matching filters, newest first", runQuery},
 	{"show", "print one record in full, headers and bodies included", runShow},
 	{"cleanup", "remove records older than --days", runCleanup},
+	{"keygen", "make an Ed25519 key pair for integrity checkpoints", runKeygen},
+	{"verify", "check records and checkpoints: altered, missing, uncovered", runVerify},
+	{"checkpoint", "print the latest signed checkpoint of each writer", runCheckpoint},
 }
 
 func main() {
@@ -75,11 +81,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(ctx, slices.Concat(global, args[1:]), stdout, stderr)
 		var ue usageError
+		var ee exitError
 		switch {
 		case err == nil:
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &ee):
+			fmt.Fprintf(stderr, "auditctl %s: %v\n", c.name, err)
+			return ee.code
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "auditctl %s: %v\nRun 'auditctl %s --help' for usage.\n", c.name, err, c.name)
 			return 2
@@ -120,12 +130,12 @@ func mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "auditctl — operate the otelaudit audit log in PostgreSQL or MongoDB")
 	fmt.Fprintln(w, "\nUsage: auditctl [connection flags] <command> [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, `
 Connection flags (before or after the command): --backend postgres|mongo, --dsn or $AUDIT_POSTGRES_DSN,
 --uri or $AUDIT_MONGO_URI, --table, --schema, --database, --collection, --timeout.
 Text output shows control characters in records escaped (\x1b, \r, \u202e); --raw prints them as stored.
 Run 'auditctl <command> --help' for the flags and examples of a command.
-Exit codes: 0 ok, 1 runtime error, 2 usage error.`)
+Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verify found the audit log not intact.`)
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/configopaque"
 
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/mongostore"
 )
@@ -25,6 +26,10 @@ type Config struct {
 	Retention time.Duration `mapstructure:"retention"`
 	// WriteConcern is majority or 1.
 	WriteConcern string `mapstructure:"write_concern"`
+
+	// Integrity, when set, writes a signed checkpoint with every batch
+	// (docs/integrity.md).
+	Integrity *integrity.Config `mapstructure:"integrity"`
 
 	// timeout, sending_queue and retry_on_failure.
 	storeexporter.ExporterSettings `mapstructure:",squash"`
@@ -52,6 +57,11 @@ func (c *Config) Validate() error {
 	}
 	if err := storeexporter.ValidateRetentionAndTimeout(c.Retention, c.Timeout); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Integrity != nil {
+		if err := c.Integrity.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/configopaque"
 
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/internal/storeexporter"
 	"github.com/otelaudit/otelaudit/store/pgstore"
 )
@@ -28,6 +29,10 @@ type Config struct {
 	Retention time.Duration `mapstructure:"retention"`
 	// CreateSchema creates the schema when it does not exist.
 	CreateSchema bool `mapstructure:"create_schema"`
+
+	// Integrity, when set, writes a signed checkpoint with every batch
+	// (docs/integrity.md).
+	Integrity *integrity.Config `mapstructure:"integrity"`
 
 	// timeout, sending_queue and retry_on_failure.
 	storeexporter.ExporterSettings `mapstructure:",squash"`
@@ -60,6 +65,11 @@ func (c *Config) Validate() error {
 	}
 	if err := storeexporter.ValidateRetentionAndTimeout(c.Retention, c.Timeout); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Integrity != nil {
+		if err := c.Integrity.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -37,6 +37,8 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 		Permanent: permanentConnectError,
 		Retention: cfg.Retention,
 		Logger:    set.Logger,
+		Integrity: cfg.Integrity,
+		ID:        set.ID.String(),
 		Telemetry: storeexporter.Telemetry{
 			RecordsWritten:    tb.ExporterPostgresRecordsWritten,
 			DuplicatesSkipped: tb.ExporterPostgresDuplicatesSkipped,

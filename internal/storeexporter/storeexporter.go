@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/internal/logconv"
 	"github.com/otelaudit/otelaudit/store"
 )
@@ -38,6 +39,11 @@ type Settings struct {
 	Logger    *zap.Logger
 	// Telemetry are the exporter's generated instruments.
 	Telemetry Telemetry
+	// Integrity, when set, writes every batch with a signed checkpoint
+	// (internal/integrity); the writer name defaults to the host name and
+	// ID, the exporter's component id.
+	Integrity *integrity.Config
+	ID        string
 }
 
 // Exporter writes log records to a store.
@@ -46,6 +52,8 @@ type Exporter struct {
 
 	mu    sync.Mutex
 	store store.Store // nil until the backend was reached
+
+	sealer *integrity.Sealer // nil without integrity
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -58,9 +66,25 @@ func New(set Settings) *Exporter {
 	return &Exporter{set: set, stop: make(chan struct{})}
 }
 
-// Start connects. Permanent errors fail the start; an unreachable backend
-// does not: records wait in the queue until it is back.
+// Start loads the signing key when integrity is on (a key that cannot be
+// loaded, or that others may read, fails the start) and connects.
+// Permanent errors fail the start; an unreachable backend does not:
+// records wait in the queue until it is back.
 func (e *Exporter) Start(ctx context.Context, _ component.Host) error {
+	if ic := e.set.Integrity; ic != nil {
+		signer, err := ic.Signer()
+		if err != nil {
+			return err
+		}
+		writer := ic.Writer
+		if writer == "" {
+			writer = integrity.DefaultWriter(e.set.ID)
+		}
+		if e.sealer, err = integrity.NewSealer(writer, signer); err != nil {
+			return fmt.Errorf("integrity: %w", err)
+		}
+		e.set.Logger.Info("integrity checkpoints on", zap.String("writer", writer), zap.String("key", signer.Name()))
+	}
 	if _, err := e.connect(ctx); err != nil {
 		if e.permanent(err) {
 			return err
@@ -109,7 +133,12 @@ func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 	}
 	records := logconv.Records(ld)
 	start := time.Now()
-	res, err := s.Write(ctx, records)
+	var res store.WriteResult
+	if cs, ok := s.(store.CheckpointStore); ok && e.sealer != nil {
+		res, err = e.sealer.Write(ctx, cs, records)
+	} else {
+		res, err = s.Write(ctx, records)
+	}
 	e.set.Telemetry.recordWrite(ctx, time.Since(start), res)
 	var degraded *store.DegradedError
 	if errors.As(err, &degraded) {

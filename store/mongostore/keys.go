@@ -2,6 +2,8 @@ package mongostore
 
 import (
 	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Field names that MongoDB-compatible servers may refuse ('.' anywhere, a
@@ -103,8 +105,12 @@ func encodeAll(v any) any {
 	return v
 }
 
-// decodeValue reverses encodeValue on what the driver decodes.
+// decodeValue reverses encodeValue on what the driver decodes, arrays
+// (bson.A) included.
 func decodeValue(v any) any {
+	if a, ok := v.(bson.A); ok {
+		v = []any(a)
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))

@@ -147,6 +147,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	switch {
 	case err == nil:
 		s.TTLSupported = true
+		return s.recordTTL(ctx)
 	case errors.As(err, &cmdErr) && (cmdErr.Code == 85 || cmdErr.Code == 86):
 		return s.updateTTL(ctx)
 	case errors.As(err, &cmdErr) && (cmdErr.Code == 238 || cmdErr.Name == "NotImplemented" || strings.Contains(err.Error(), "expireAfterSeconds")):
@@ -167,7 +168,7 @@ func (s *Store) updateTTL(ctx context.Context) error {
 		return fmt.Errorf("mongostore: update TTL index: %w", res.Err())
 	}
 	s.TTLSupported = true
-	return nil
+	return s.recordTTL(ctx)
 }
 
 // filter builds the query document of f.
@@ -281,10 +282,16 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 }
 
 // Cleanup deletes records older than before in batches of opts.BatchSize
-// (MongoDB has no partitions to drop); DryRun only counts.
+// (MongoDB has no partitions to drop), recording the cut for PrunedBefore
+// first and keeping the checkpoints; DryRun only counts.
 func (s *Store) Cleanup(ctx context.Context, before time.Time, opts store.CleanupOptions) (store.CleanupResult, error) {
 	var res store.CleanupResult
 	older := bson.D{{Key: "ts", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}}
+	if !opts.DryRun {
+		if err := s.recordPruned(ctx, before); err != nil {
+			return res, err
+		}
+	}
 	if opts.DryRun {
 		n, err := s.coll.CountDocuments(ctx, older)
 		if err != nil {

@@ -12,7 +12,8 @@ import (
 // Cleanup removes records older than before: partitions that end at or
 // before it are dropped whole (cheap, and no VACUUM debt), the rest is
 // deleted in batches of opts.BatchSize, and so are their ids in
-// <table>_ids. With opts.DryRun it only counts.
+// <table>_ids. The cut is recorded in <table>_pruned; checkpoints are
+// kept. With opts.DryRun it only counts.
 func (s *Store) Cleanup(ctx context.Context, before time.Time, opts store.CleanupOptions) (store.CleanupResult, error) {
 	var res store.CleanupResult
 	batch := opts.BatchSize
@@ -22,6 +23,13 @@ func (s *Store) Cleanup(ctx context.Context, before time.Time, opts store.Cleanu
 	progress := func(step string) {
 		if opts.Progress != nil {
 			opts.Progress(step, res.Deleted)
+		}
+	}
+	if !opts.DryRun {
+		// The cut is recorded first: a cleanup cut short has removed
+		// some of what it covers, never more.
+		if _, err := s.pool.Exec(ctx, s.sql(sqlRecordPruned), before); err != nil {
+			return res, fmt.Errorf("pgstore: record retention cut: %w", err)
 		}
 	}
 	if err := s.dropPartitions(ctx, before, opts.DryRun, &res, progress); err != nil {

@@ -88,3 +88,33 @@ DELETE FROM %[1]s_ids t USING doomed WHERE t.id = doomed.id`
 	sqlDeleteBatch = `WITH doomed AS (SELECT ts, id FROM %[1]s WHERE ts < $1 LIMIT $2)
 DELETE FROM %[1]s t USING doomed WHERE t.ts = doomed.ts AND t.id = doomed.id`
 )
+
+// Integrity checkpoints (docs/integrity.md). Cleanup never touches them;
+// it records its cut in <table>_pruned, so that verification can tell
+// pruning from deletion.
+const (
+	sqlCreateCheckpoints = `CREATE TABLE IF NOT EXISTS %[1]s_checkpoints (
+	writer text NOT NULL,
+	seq bigint NOT NULL,
+	created timestamptz NOT NULL,
+	first_ts timestamptz NOT NULL,
+	last_ts timestamptz NOT NULL,
+	note bytea NOT NULL,
+	entries bytea NOT NULL,
+	PRIMARY KEY (writer, seq))`
+
+	sqlCreatePruned = `CREATE TABLE IF NOT EXISTS %[1]s_pruned (before timestamptz NOT NULL, at timestamptz NOT NULL DEFAULT now())`
+
+	sqlInsertCheckpoint = `INSERT INTO %[1]s_checkpoints (writer, seq, created, first_ts, last_ts, note, entries)
+VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (writer, seq) DO NOTHING`
+
+	sqlSelectCheckpoints = `SELECT writer, seq, created, first_ts, last_ts, note, entries FROM %[1]s_checkpoints`
+
+	// The ids table gives each id's ts, so that the lookup uses the
+	// primary key (ts, id) of each partition.
+	sqlWhereIDs = ` WHERE (ts, id) IN (SELECT ts, id FROM %[1]s_ids WHERE id = ANY($1::uuid[]))`
+
+	sqlRecordPruned = `INSERT INTO %[1]s_pruned (before) VALUES ($1)`
+
+	sqlPrunedBefore = `SELECT coalesce(max(before), 'epoch'::timestamptz) FROM %[1]s_pruned`
+)

@@ -117,6 +117,14 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{3, "integrity checkpoints and the retention cut", func(ctx context.Context, s *Store, tx pgx.Tx) error {
+		for _, stmt := range []string{sqlCreateCheckpoints, sqlCreatePruned} {
+			if _, err := tx.Exec(ctx, s.sql(stmt)); err != nil {
+				return fmt.Errorf("checkpoints table: %w", err)
+			}
+		}
+		return nil
+	}},
 }
 
 // Migrate creates or upgrades the schema. Versions applied are recorded in

@@ -112,7 +112,7 @@ func (b *batch) idSource() pgx.CopyFromSource {
 func (s *Store) write(ctx context.Context, b *batch, staged bool, rep *store.WriteReport) error {
 	var err error
 	if !staged {
-		if err = s.copyDirect(ctx, b); err == nil {
+		if err = s.copyDirect(ctx, b, nil); err == nil {
 			rep.Written += b.len()
 			return nil
 		}
@@ -165,14 +165,17 @@ func (s *Store) writeDegraded(ctx context.Context, r store.Record, id [16]byte, 
 var idColumns = []string{"id", "ts"}
 
 // copyDirect copies b's ids and rows in one transaction: a record is in the
-// ids table exactly when its row is stored.
-func (s *Store) copyDirect(ctx context.Context, b *batch) error {
+// ids table exactly when its row is stored. also, when set, runs in the
+// same transaction after the copy.
+func (s *Store) copyDirect(ctx context.Context, b *batch, also func(pgx.Tx) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table + "_ids"}, idColumns, b.idSource()); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columnNames, b.rowSource())
-		return err
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, s.cfg.Table}, columnNames, b.rowSource()); err != nil || also == nil {
+			return err
+		}
+		return also(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("pgstore: copy into %s: %w", s.Table(), err)

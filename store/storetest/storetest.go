@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite every store.Store backend
 // runs, so that PostgreSQL and MongoDB behave the same from the outside:
 // write, idempotent rewrite, every Filter field, pagination, Cleanup with
-// and without DryRun, and hostile values.
+// and without DryRun, hostile values, and the canonical form integrity
+// checkpoints hash surviving the round trip.
 package storetest
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/otelaudit/otelaudit/auditconv"
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -93,6 +95,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("ReusedID", func(t *testing.T) { testReusedID(t, open(t)) })
 	t.Run("ValuesOutOfRange", func(t *testing.T) { testValuesOutOfRange(t, open(t)) })
 	t.Run("RecordIDs", func(t *testing.T) { testRecordIDs(t, open(t)) })
+	t.Run("CanonicalForm", func(t *testing.T) { testCanonicalForm(t, open(t)) })
 }
 
 func ctx(t *testing.T) context.Context {
@@ -598,6 +601,68 @@ func testValuesOutOfRange(t *testing.T, s store.Store) {
 	for i := range recs {
 		if w, gn := normalize(t, want[i]), normalize(t, got[i]); w != gn {
 			t.Errorf("record %d:\n got %s\nwant %s", i, gn, w)
+		}
+	}
+}
+
+// OddValues returns records whose values stores are most likely to change
+// on the way: NUL in text, keys and header values; binary bodies and
+// attributes; numbers of every form (integers beyond 2^53, integral and
+// huge floats, tiny and negative zero floats); empty bodies, maps and
+// lists; timestamps with nanoseconds; an upper-case id.
+func OddValues(ts time.Time) []store.Record {
+	r := NewRecord(ts.Add(123456789), 300)
+	r.ID = strings.ToUpper(r.ID)
+	r.ObservedTimestamp = ts.Add(987654321)
+	r.RequestBody = "nul \x00 in the body"
+	r.ResponseBody = "tabs\tand\nnewlines \"quoted\" \\ \u2028 \U0001F600"
+	r.RequestHeaders = map[string][]string{"x-nul": {"a\x00b"}, "x.dot": {}, "$d": {"1", "2"}}
+	r.Attributes = map[string]any{
+		"big": int64(math.MaxInt64), "neg": int64(math.MinInt64), "beyond53": int64(1<<53 + 1),
+		"float_int": 2.0, "huge": 1e300, "tiny": 1e-7, "negzero": math.Copysign(0, -1), "pi": math.Pi,
+		"e18": 1e18, "e20": 1.5e20, "bytes": []byte{0, 1, 0xff}, "empty_map": map[string]any{}, "empty_list": []any{},
+		"nested":     map[string]any{"list": []any{int64(1), "two", 3.5, nil, true, map[string]any{"k\x00": "v\x00"}}},
+		"nul\x00key": "v", "a.b": "dot", "$x": "dollar", "pct%25": "percent", "unicode": "é ü 日本",
+	}
+	r.Resource = map[string]any{"service.name": "odd", "n": int64(7)}
+	r.LogBody = map[string]any{"msg": "hello", "n": 1.25}
+	out := []store.Record{r}
+
+	r = NewRecord(ts.Add(time.Millisecond+999999), 301)
+	r.RequestBody, r.RequestBodyBinary = "", []byte{0xff, 0xfe, 0x00, 'x'}
+	r.ResponseBody = "invalid \xc3\x28 utf-8 becomes binary"
+	r.LogBody = "a string body"
+	r.Attributes = map[string]any{"invalid": "bad \xff text"}
+	out = append(out, r)
+
+	r = NewRecord(ts.Add(2*time.Millisecond), 302)
+	r.LogBody = ""
+	r.Attributes, r.Resource, r.RequestHeaders, r.ResponseHeaders = nil, map[string]any{}, nil, map[string][]string{}
+	r.RequestBody, r.ResponseBody, r.DurationMS, r.Status = "", "", 0, 0
+	out = append(out, r)
+
+	r = NewRecord(ts.Add(3*time.Millisecond), 303)
+	r.LogBody = []any{int64(1), 2.5, "x"}
+	out = append(out, r)
+	return append(out, Hostile(ts.Add(10*time.Millisecond))...)
+}
+
+// testCanonicalForm: the canonical encoding that integrity checkpoints
+// hash is the same for a record as written (normalized) and as read back,
+// for every odd value.
+func testCanonicalForm(t *testing.T, s store.Store) {
+	recs := store.Normalize(OddValues(base()), time.Now())
+	if _, err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		got, err := s.Get(ctx(t), recs[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := integrity.AppendRecord(nil, &recs[i])
+		if enc := integrity.AppendRecord(nil, &got); string(enc) != string(want) {
+			t.Errorf("record %d: canonical form changed by the round trip:\nwritten %.600s\nread    %.600s", i, want, enc)
 		}
 	}
 }

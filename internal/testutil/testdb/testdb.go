@@ -75,7 +75,8 @@ func Name(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
-// DropTable drops a table (with its partitions), its migrations and ids tables
+// DropTable drops a table (with its partitions), its migrations, ids,
+// checkpoints and pruned tables
 // when the test ends.
 func DropTable(t testing.TB, dsn, schema, table string) {
 	t.Cleanup(func() {
@@ -91,6 +92,8 @@ func DropTable(t testing.TB, dsn, schema, table string) {
 			"DROP TABLE IF EXISTS " + schema + "." + table + " CASCADE",
 			"DROP TABLE IF EXISTS " + schema + "." + table + "_migrations",
 			"DROP TABLE IF EXISTS " + schema + "." + table + "_ids",
+			"DROP TABLE IF EXISTS " + schema + "." + table + "_checkpoints",
+			"DROP TABLE IF EXISTS " + schema + "." + table + "_pruned",
 		} {
 			if _, err := conn.Exec(ctx, q); err != nil {
 				t.Errorf("%s: %v", q, err)
