@@ -92,8 +92,13 @@ type Filter struct {
 	UserID               string
 	TraceID              string
 	ServiceName          string
-	Limit                int    // at most this many records; DefaultLimit when 0
-	After                Cursor // keyset pagination: continue after this record
+	Route                string // the route template, exactly
+	ClientAddress        string // the client address, exactly
+	// Q searches, case-insensitively, for a substring of the path, query,
+	// user id or the request and response bodies (text bodies only).
+	Q     string
+	Limit int    // at most this many records; DefaultLimit when 0
+	After Cursor // keyset pagination: continue after this record
 }
 
 // DefaultLimit is the page size of a query without a Limit.

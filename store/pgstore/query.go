@@ -51,6 +51,15 @@ func where(f store.Filter, withCursor bool) (string, []any) {
 	if f.ServiceName != "" {
 		add("service_name = $%d", f.ServiceName)
 	}
+	if f.Route != "" {
+		add("route = $%d", f.Route)
+	}
+	if f.ClientAddress != "" {
+		add("client_address = $%d", f.ClientAddress)
+	}
+	if f.Q != "" {
+		add(sqlSearchExpr+" ILIKE $%d", likeContains(f.Q))
+	}
 	if withCursor && !f.After.IsZero() {
 		args = append(args, f.After.Timestamp, f.After.ID)
 		conds = append(conds, fmt.Sprintf("(ts, id) < ($%d, $%d::uuid)", len(args)-1, len(args)))
@@ -61,11 +70,14 @@ func where(f store.Filter, withCursor bool) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // likePrefix escapes a prefix for LIKE and appends the wildcard.
-func likePrefix(p string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(p) + "%"
-}
+func likePrefix(p string) string { return likeEscaper.Replace(p) + "%" }
+
+// likeContains escapes s for LIKE and surrounds it with wildcards.
+func likeContains(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
 
 // Query returns the records f selects, newest first, at most
 // f.EffectiveLimit() of them; continue with f.After = store.CursorAfter(last).

@@ -77,6 +77,18 @@ ON CONFLICT (ts, id) DO NOTHING`
 	sqlDeleteIDsBatch = `WITH doomed AS (SELECT id FROM %[1]s_ids WHERE ts < $1 LIMIT $2)
 DELETE FROM %[1]s_ids t USING doomed WHERE t.id = doomed.id`
 
+	// sqlSearchExpr is the text store.Filter.Q searches: the fields joined
+	// by a control character no search term holds, so that a match cannot
+	// span two fields. The trigram index of migration 3 is on this
+	// expression, written the same way, so that ILIKE on it can use it.
+	sqlSearchExpr = `(coalesce(path, '') || E'\x01' || coalesce(query, '') || E'\x01' || coalesce(user_id, '') || E'\x01' || coalesce(request_body, '') || E'\x01' || coalesce(response_body, ''))`
+
+	sqlCreateTrgm = `CREATE EXTENSION IF NOT EXISTS pg_trgm`
+
+	sqlHasTrgm = `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')`
+
+	sqlSearchIndex = `CREATE INDEX IF NOT EXISTS %[2]s_search_trgm ON %[1]s USING gin (` + sqlSearchExpr + ` gin_trgm_ops)`
+
 	sqlCount = `SELECT count(*) FROM %[1]s`
 
 	sqlCountPartition = `SELECT count(*) FROM %[3]s.%[4]s`

@@ -203,6 +203,14 @@ func testFilters(t *testing.T, s store.Store) {
 	recs[3].Path = "/admin/users"
 	recs[4].Path = "/admin_x" // '_' must not act as a wildcard
 	recs[5].Path = "/adminX/%"
+	recs[6].Route = "POST /refunds"
+	recs[8].ClientAddress = "2001:db8::9"
+	recs[9].RequestBody = `{"reason":"Refund please"}`
+	recs[10].ResponseBody = "order REFUNDED"
+	recs[11].Query = "q=refund_50%25"
+	recs[12].UserID = "refunder"
+	recs[13].RequestBody = "100%_off"                                               // '%' and '_' must be literal in a search
+	recs[14].RequestBody, recs[14].RequestBodyBinary = "", []byte("refund\x00\xff") // binary bodies are not searched
 	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +241,12 @@ func testFilters(t *testing.T, s store.Store) {
 		{"user", store.Filter{UserID: "user-1"}, func(r store.Record) bool { return r.UserID == "user-1" }},
 		{"trace", store.Filter{TraceID: recs[7].TraceID}, func(r store.Record) bool { return r.TraceID == recs[7].TraceID }},
 		{"service", store.Filter{ServiceName: "billing"}, func(r store.Record) bool { return r.ServiceName == "billing" }},
+		{"route", store.Filter{Route: "POST /refunds"}, func(r store.Record) bool { return r.Route == "POST /refunds" }},
+		{"client address", store.Filter{ClientAddress: "2001:db8::9"}, func(r store.Record) bool { return r.ClientAddress == "2001:db8::9" }},
+		{"search", store.Filter{Q: "rEfUnD"}, func(r store.Record) bool { return searchHit(r, "refund") }},
+		{"search wildcards literal", store.Filter{Q: "%_"}, func(r store.Record) bool { return searchHit(r, "%_") }},
+		{"search path", store.Filter{Q: "/ADMIN_X"}, func(r store.Record) bool { return searchHit(r, "/admin_x") }},
+		{"search and filter", store.Filter{Q: "refund", StatusMin: 400}, func(r store.Record) bool { return searchHit(r, "refund") && r.Status >= 400 }},
 		{"combined", store.Filter{Methods: []string{"GET"}, StatusMax: 299, ServiceName: "orders", Since: ts.Add(5 * time.Minute)},
 			func(r store.Record) bool {
 				return r.Method == "GET" && r.Status <= 299 && r.ServiceName == "orders" && !r.Timestamp.Before(ts.Add(5*time.Minute))
@@ -260,6 +274,17 @@ func testFilters(t *testing.T, s store.Store) {
 			}
 		}
 	}
+}
+
+// searchHit reports whether lower-case term is in one of the fields
+// Filter.Q searches.
+func searchHit(r store.Record, term string) bool {
+	for _, v := range []string{r.Path, r.Query, r.UserID, r.RequestBody, r.ResponseBody} {
+		if strings.Contains(strings.ToLower(v), term) {
+			return true
+		}
+	}
+	return false
 }
 
 func testPagination(t *testing.T, s store.Store) {
