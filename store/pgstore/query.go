@@ -153,3 +153,34 @@ func unmarshalJSON(b []byte, v any) error {
 	}
 	return nil
 }
+
+// Timeline counts the records f selects per slot of [f.Since, f.Until) and
+// status class, in one query; see store.Timeline.
+func (s *Store) Timeline(ctx context.Context, f store.Filter, buckets int) ([]store.Bucket, error) {
+	out := store.Slots(f.Since, f.Until, buckets)
+	w, args := where(f, false)
+	step := f.Until.Sub(f.Since).Seconds() / float64(buckets)
+	args = append(args, f.Since, step, buckets-1)
+	n := len(args)
+	q := fmt.Sprintf(sqlTimeline, s.Table(), w, n-2, n-1, n)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: timeline %s: %w", s.Table(), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b, class int
+		var count int64
+		if err := rows.Scan(&b, &class, &count); err != nil {
+			return nil, fmt.Errorf("pgstore: timeline %s: %w", s.Table(), err)
+		}
+		if class < 1 || class > 5 {
+			class = 0
+		}
+		out[b].ByClass[class] += count
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: timeline %s: %w", s.Table(), err)
+	}
+	return out, nil
+}

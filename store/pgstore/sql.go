@@ -89,6 +89,13 @@ DELETE FROM %[1]s_ids t USING doomed WHERE t.id = doomed.id`
 
 	sqlSearchIndex = `CREATE INDEX IF NOT EXISTS %[2]s_search_trgm ON %[1]s USING gin (` + sqlSearchExpr + ` gin_trgm_ops)`
 
+	// %[1]s is the table, %[2]s the WHERE clause, %[3]d, %[4]d and %[5]d
+	// the parameters of the start, the slot length in seconds and the
+	// last slot.
+	sqlTimeline = `SELECT least(greatest(floor(extract(epoch FROM ts - $%[3]d::timestamptz) / $%[4]d::float8)::int, 0), $%[5]d::int) AS slot,
+	coalesce(status / 100, 0) AS class, count(*)
+FROM %[1]s%[2]s GROUP BY 1, 2`
+
 	sqlCount = `SELECT count(*) FROM %[1]s`
 
 	sqlCountPartition = `SELECT count(*) FROM %[3]s.%[4]s`

@@ -92,6 +92,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("GetUnknown", func(t *testing.T) { testGetUnknown(t, open(t)) })
 	t.Run("ReusedID", func(t *testing.T) { testReusedID(t, open(t)) })
 	t.Run("ValuesOutOfRange", func(t *testing.T) { testValuesOutOfRange(t, open(t)) })
+	t.Run("Timeline", func(t *testing.T) { testTimeline(t, open(t)) })
 	t.Run("RecordIDs", func(t *testing.T) { testRecordIDs(t, open(t)) })
 }
 
@@ -617,6 +618,39 @@ func testValuesOutOfRange(t *testing.T, s store.Store) {
 	for i := range recs {
 		if w, gn := normalize(t, want[i]), normalize(t, got[i]); w != gn {
 			t.Errorf("record %d:\n got %s\nwant %s", i, gn, w)
+		}
+	}
+}
+
+func testTimeline(t *testing.T, s store.Store) {
+	ts := base()
+	var recs []store.Record
+	for i := 0; i < 40; i++ {
+		recs = append(recs, NewRecord(ts.Add(time.Duration(i)*time.Minute), i))
+	}
+	recs[0].Status = 0
+	if _, err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []store.Filter{
+		{Since: ts, Until: ts.Add(40 * time.Minute)},
+		{Since: ts.Add(5 * time.Minute), Until: ts.Add(25 * time.Minute), StatusMin: 400, Methods: []string{"GET", "PUT"}},
+	} {
+		got, err := store.Timeline(ctx(t), s, f, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.Slots(f.Since, f.Until, 4)
+		for _, r := range recs {
+			if r.Timestamp.Before(f.Since) || !r.Timestamp.Before(f.Until) || r.Status < f.StatusMin ||
+				(len(f.Methods) > 0 && !slices.Contains(f.Methods, r.Method)) {
+				continue
+			}
+			i := int(r.Timestamp.Sub(f.Since) * 4 / f.Until.Sub(f.Since))
+			want[i].ByClass[r.Status/100]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("timeline of %+v:\n got %v\nwant %v", f, got, want)
 		}
 	}
 }
