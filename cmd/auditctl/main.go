@@ -1,10 +1,12 @@
 // Command auditctl is the operator CLI of otelaudit: it migrates, queries,
-// shows and cleans up the audit log in PostgreSQL or MongoDB.
+// shows and cleans up the audit log in PostgreSQL or MongoDB, and serves a
+// read-only web viewer of it.
 //
 //	auditctl migrate --backend postgres --partition day
 //	auditctl query --since 1h --status 5xx --method POST
 //	auditctl show 0193a0c2-…
 //	auditctl cleanup --days 90 --dry-run
+//	auditctl serve --users viewer-users
 //	auditctl --backend mongo query --since 1h
 //
 // Exit codes: 0 ok, 1 runtime error, 2 usage error.
@@ -39,6 +41,8 @@ var commands = []command{
 	{"query", "list records matching filters, newest first", runQuery},
 	{"show", "print one record in full, headers and bodies included", runShow},
 	{"cleanup", "remove records older than --days", runCleanup},
+	{"serve", "run the read-only web viewer of the audit log", runServe},
+	{"passwd", "print a users file line for the viewer (password on stdin)", runPasswd},
 }
 
 func main() {
