@@ -19,7 +19,8 @@ const (
 	// exchange handled by a server.
 	EventHTTPServer = "http.server.audit"
 	// EventHTTPClient is the event name of a record describing one HTTP
-	// exchange made by a client.
+	// exchange made by a client. Nothing writes it yet: it is reserved for
+	// the audited outbound transport (an http.RoundTripper) planned next.
 	EventHTTPClient = "http.client.audit"
 )
 

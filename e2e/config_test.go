@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otelaudit/otelaudit/internal/testconfig"
+	"github.com/otelaudit/otelaudit/internal/testutil/testconfig"
 )
 
 var shippedConfigs = []string{"postgres.yaml", "mongo.yaml", "dual.yaml"}

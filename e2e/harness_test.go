@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelaudit/otelaudit/internal/testconfig"
-	"github.com/otelaudit/otelaudit/internal/testdb"
+	"github.com/otelaudit/otelaudit/internal/testutil/testconfig"
+	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/processor/samplingprocessor"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"

@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelaudit/otelaudit/internal/testlogs"
+	"github.com/otelaudit/otelaudit/internal/testutil/testlogs"
 	"github.com/otelaudit/otelaudit/store"
 )
 

@@ -8,7 +8,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/otelaudit/otelaudit/internal/testconfig"
+	"github.com/otelaudit/otelaudit/internal/testutil/testconfig"
 )
 
 func loadConfig(t *testing.T, name string) (*Config, error) {

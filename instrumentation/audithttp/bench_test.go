@@ -20,7 +20,7 @@ import (
 
 	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
-	"github.com/otelaudit/otelaudit/internal/benchdata"
+	"github.com/otelaudit/otelaudit/internal/testutil/benchdata"
 )
 
 // benchJSON is the request and the response body.

@@ -233,7 +233,7 @@ func WithTrustedProxies(cidrs ...string) Option {
 }
 
 // WithSessionCookie records session.id as the HMAC-SHA256 of the named
-// cookie's value under key (hex, prefixed "hmac:"), so records of one
+// cookie's value under key (hex, prefixed auditconv.KeyedHashPrefix), so records of one
 // session can be joined without storing the session token. Without this
 // option session.id is never recorded.
 func WithSessionCookie(name string, key []byte) Option {

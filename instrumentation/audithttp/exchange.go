@@ -54,93 +54,108 @@ func (ex *exchange) startRequestBody() {
 	r.Body = &ex.reqBody
 }
 
+// wrapWriter returns the writer the handler gets: w, with hooks that see
+// the status, header and body as they are sent, and keep every optional
+// interface w has.
 func (ex *exchange) wrapWriter(w http.ResponseWriter) http.ResponseWriter {
 	ex.w = w
 	ex.respCap.limit = ex.cfg.maxBodySize
 	return httpsnoop.Wrap(w, httpsnoop.Hooks{
-		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-			return func(code int) {
-				if !ex.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
-					ex.headerSent(w, code, nil)
-				}
-				next(code)
-			}
-		},
-		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-			return func(p []byte) (int, error) {
-				if !ex.wroteHeader {
-					ex.headerSent(w, http.StatusOK, p[:min(len(p), sniffLen)])
-				}
-				n, err := next(p)
-				ex.respCap.write(p[:n])
-				return n, err
-			}
-		},
-		WriteString: func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
-			return func(s string) (int, error) {
-				if !ex.wroteHeader {
-					ex.headerSent(w, http.StatusOK, []byte(s[:min(len(s), sniffLen)]))
-				}
-				n, err := next(s)
-				ex.respCap.writeString(s[:n])
-				return n, err
-			}
-		},
-		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
-			return func(src io.Reader) (int64, error) {
-				if !ex.wroteHeader {
-					// The sniffing net/http does on the first bytes cannot be
-					// seen from here; the declared type decides.
-					ex.headerSent(w, http.StatusOK, nil)
-				}
-				if !ex.respCap.on {
-					// Counting from the result keeps sendfile possible.
-					n, err := next(src)
-					ex.respCap.total += n
-					return n, err
-				}
-				before := ex.respCap.total
-				n, err := next(io.TeeReader(src, &ex.respCap))
-				// The tee saw what was read; the result is what was sent.
-				ex.respCap.total = before + n
-				return n, err
-			}
-		},
-		Flush: func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
-			return func() {
-				if !ex.wroteHeader {
-					ex.headerSent(w, http.StatusOK, nil)
-				}
-				next()
-			}
-		},
-		Hijack: func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
-			return func() (net.Conn, *bufio.ReadWriter, error) {
-				conn, rw, err := next()
-				if err == nil {
-					ex.hijacked = true
-					if !ex.wroteHeader {
-						code := http.StatusOK
-						if ex.req.Header.Get("Upgrade") != "" {
-							code = http.StatusSwitchingProtocols
-						}
-						ex.headerSent(w, code, nil)
-					}
-					ex.respCap.on = false
-				}
-				return conn, rw, err
-			}
-		},
+		WriteHeader: ex.hookWriteHeader,
+		Write:       ex.hookWrite,
+		WriteString: ex.hookWriteString,
+		ReadFrom:    ex.hookReadFrom,
+		Flush:       ex.hookFlush,
+		Hijack:      ex.hookHijack,
 	})
+}
+
+func (ex *exchange) hookWriteHeader(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+	return func(code int) {
+		if !ex.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+			ex.headerSent(code, nil)
+		}
+		next(code)
+	}
+}
+
+func (ex *exchange) hookWrite(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+	return func(p []byte) (int, error) {
+		if !ex.wroteHeader {
+			ex.headerSent(http.StatusOK, p[:min(len(p), sniffLen)])
+		}
+		n, err := next(p)
+		ex.respCap.write(p[:n])
+		return n, err
+	}
+}
+
+func (ex *exchange) hookWriteString(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
+	return func(s string) (int, error) {
+		if !ex.wroteHeader {
+			ex.headerSent(http.StatusOK, []byte(s[:min(len(s), sniffLen)]))
+		}
+		n, err := next(s)
+		ex.respCap.writeString(s[:n])
+		return n, err
+	}
+}
+
+func (ex *exchange) hookReadFrom(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+	return func(src io.Reader) (int64, error) {
+		if !ex.wroteHeader {
+			// The sniffing net/http does on the first bytes cannot be
+			// seen from here; the declared type decides.
+			ex.headerSent(http.StatusOK, nil)
+		}
+		if !ex.respCap.on {
+			// Counting from the result keeps sendfile possible.
+			n, err := next(src)
+			ex.respCap.total += n
+			return n, err
+		}
+		before := ex.respCap.total
+		n, err := next(io.TeeReader(src, &ex.respCap))
+		// The tee saw what was read; the result is what was sent.
+		ex.respCap.total = before + n
+		return n, err
+	}
+}
+
+func (ex *exchange) hookFlush(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
+	return func() {
+		if !ex.wroteHeader {
+			ex.headerSent(http.StatusOK, nil)
+		}
+		next()
+	}
+}
+
+func (ex *exchange) hookHijack(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
+	return func() (net.Conn, *bufio.ReadWriter, error) {
+		conn, rw, err := next()
+		if err == nil {
+			ex.hijacked = true
+			if !ex.wroteHeader {
+				code := http.StatusOK
+				if ex.req.Header.Get("Upgrade") != "" {
+					code = http.StatusSwitchingProtocols
+				}
+				ex.headerSent(code, nil)
+			}
+			ex.respCap.on = false
+		}
+		return conn, rw, err
+	}
 }
 
 // headerSent records the final status and a snapshot of the response
 // header as the client receives it, and decides whether the response body
 // is captured. first is the start of the body when known, for sniffing.
-func (ex *exchange) headerSent(w http.ResponseWriter, code int, first []byte) {
+func (ex *exchange) headerSent(code int, first []byte) {
 	ex.wroteHeader = true
 	ex.status = code
-	h := w.Header()
+	h := ex.w.Header()
 	if ex.cfg.headers {
 		ex.respHeaders = ex.headerAttrs(ex.respHeaders, h, responseHeaderKey)
 	}

@@ -46,7 +46,7 @@ func values(a map[string]attribute.Value) string {
 			}
 			continue
 		}
-		sb.WriteString(v.Emit() + "\n")
+		sb.WriteString(v.String() + "\n")
 	}
 	return sb.String()
 }

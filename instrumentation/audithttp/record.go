@@ -37,9 +37,6 @@ func (ex *exchange) finish(pv any) {
 		}
 	}()
 	end := time.Now()
-	r := ex.req
-	cfg := ex.cfg
-
 	status := ex.status
 	if !ex.wroteHeader {
 		status = http.StatusOK // what net/http sends for a handler that wrote nothing
@@ -55,14 +52,23 @@ func (ex *exchange) finish(pv any) {
 		*ap = attrs[:0]
 		attrPool.Put(ap)
 	}()
+	attrs = ex.requestAttrs(attrs)
+	attrs = ex.responseAttrs(attrs, status, end)
+	attrs = ex.errorAttrs(attrs, status, pv)
+	attrs = ex.userAttrs(attrs, status)
+	ex.emit(attrs, status, pv, end)
+}
+
+// requestAttrs appends what the record says about the request and who sent
+// it: method, URL, client, user, session, headers and body.
+func (ex *exchange) requestAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
+	r, cfg := ex.req, ex.cfg
 	viaProxy := peerTrusted(r, cfg.trustedProxies)
 	attrs = append(attrs,
 		attribute.String(auditconv.RecordID, ex.id),
 		attribute.String(auditconv.HTTPRequestMethod, r.Method),
 		attribute.String(auditconv.URLScheme, ex.scheme(viaProxy)),
 		attribute.String(auditconv.URLPath, ex.path()),
-		attribute.Int(auditconv.HTTPResponseStatusCode, status),
-		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
 		attribute.String(auditconv.ClientAddress, clientAddress(r, cfg.trustedProxies, viaProxy)),
 	)
 	if ex.operation != "" {
@@ -76,10 +82,7 @@ func (ex *exchange) finish(pv any) {
 		attrs = append(attrs, attribute.Int(auditconv.ServerPort, port))
 	}
 	if q := r.URL.RawQuery; q != "" {
-		if cfg.masker != nil {
-			q, _ = cfg.masker.Query(q)
-		}
-		attrs = append(attrs, attribute.String(auditconv.URLQuery, q))
+		attrs = append(attrs, attribute.String(auditconv.URLQuery, ex.mask((*mask.Masker).Query, q)))
 	}
 	if r.Pattern != "" {
 		attrs = append(attrs, attribute.String(auditconv.HTTPRoute, r.Pattern))
@@ -93,34 +96,46 @@ func (ex *exchange) finish(pv any) {
 	if sid := ex.sessionID(); sid != "" {
 		attrs = append(attrs, attribute.String(auditconv.SessionID, sid))
 	}
-
 	if cfg.headers {
 		attrs = ex.headerAttrs(attrs, r.Header, requestHeaderKey)
+	}
+	reqSize := ex.reqCap.total
+	if r.ContentLength > reqSize {
+		reqSize = r.ContentLength // the handler did not read it all
+	}
+	attrs = append(attrs, attribute.Int64(auditconv.HTTPRequestBodySize, reqSize))
+	return ex.bodyAttrs(attrs, &ex.reqCap, r.Header.Get("Content-Type"),
+		auditconv.HTTPRequestBodyContent, auditconv.RequestBodyTruncated)
+}
+
+// responseAttrs appends what the record says about the response: the
+// status sent, the duration, headers and body.
+func (ex *exchange) responseAttrs(attrs []attribute.KeyValue, status int, end time.Time) []attribute.KeyValue {
+	attrs = append(attrs,
+		attribute.Int(auditconv.HTTPResponseStatusCode, status),
+		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
+	)
+	if ex.cfg.headers {
 		if !ex.wroteHeader {
 			// Nothing was written: net/http sends the header as it is now.
 			ex.respHeaders = ex.headerAttrs(ex.respHeaders, ex.w.Header(), responseHeaderKey)
 		}
 		attrs = append(attrs, ex.respHeaders...)
 	}
-
-	reqSize := ex.reqCap.total
-	if r.ContentLength > reqSize {
-		reqSize = r.ContentLength // the handler did not read it all
-	}
-	attrs = append(attrs, attribute.Int64(auditconv.HTTPRequestBodySize, reqSize))
-	attrs = ex.bodyAttrs(attrs, &ex.reqCap, r.Header.Get("Content-Type"),
-		auditconv.HTTPRequestBodyContent, auditconv.RequestBodyTruncated)
-
 	respSize := ex.respCap.total
-	if r.Method == http.MethodHead {
+	if ex.req.Method == http.MethodHead {
 		respSize = 0 // net/http sends no body for HEAD, whatever the handler wrote
 	}
 	attrs = append(attrs, attribute.Int64(auditconv.HTTPResponseBodySize, respSize))
-	if !ex.hijacked {
-		attrs = ex.bodyAttrs(attrs, &ex.respCap, ex.respType,
-			auditconv.HTTPResponseBodyContent, auditconv.ResponseBodyTruncated)
+	if ex.hijacked {
+		return attrs
 	}
+	return ex.bodyAttrs(attrs, &ex.respCap, ex.respType,
+		auditconv.HTTPResponseBodyContent, auditconv.ResponseBodyTruncated)
+}
 
+// errorAttrs appends error.type, and the exception of a panic (pv).
+func (ex *exchange) errorAttrs(attrs []attribute.KeyValue, status int, pv any) []attribute.KeyValue {
 	switch {
 	case pv != nil:
 		attrs = append(attrs,
@@ -136,10 +151,15 @@ func (ex *exchange) finish(pv any) {
 	case status >= 500:
 		attrs = append(attrs, attribute.String(auditconv.ErrorType, strconv.Itoa(status)))
 	}
+	return attrs
+}
 
+// userAttrs appends the attributes of WithAttributes and AddAttributes; a
+// user attribute replaces a built-in one of the same key.
+func (ex *exchange) userAttrs(attrs []attribute.KeyValue, status int) []attribute.KeyValue {
 	builtIn := len(attrs)
-	if cfg.attributes != nil {
-		attrs = append(attrs, cfg.attributes(r, status)...)
+	if ex.cfg.attributes != nil {
+		attrs = append(attrs, ex.cfg.attributes(ex.req, status)...)
 	}
 	ex.mu.Lock()
 	attrs = append(attrs, ex.extra...)
@@ -147,7 +167,11 @@ func (ex *exchange) finish(pv any) {
 	if len(attrs) > builtIn {
 		attrs = dedupUserAttrs(attrs, builtIn)
 	}
+	return attrs
+}
 
+// emit sends the record with attrs to the configured logger.
+func (ex *exchange) emit(attrs []attribute.KeyValue, status int, pv any, end time.Time) {
 	var rec log.Record
 	rec.SetEventName(auditconv.EventHTTPServer)
 	rec.SetTimestamp(ex.start)
@@ -159,11 +183,11 @@ func (ex *exchange) finish(pv any) {
 	// The request's context carries the trace; its cancellation (a client
 	// that went away) must not cancel the record. It is canceled only after
 	// ServeHTTP returns, so a live one stays live while Emit runs.
-	ctx := r.Context()
+	ctx := ex.req.Context()
 	if ctx.Err() != nil {
 		ctx = context.WithoutCancel(ctx)
 	}
-	cfg.logger.Emit(ctx, rec)
+	ex.cfg.logger.Emit(ctx, rec)
 }
 
 // path is url.path, masked by the route's wildcards (/reset/{token}).

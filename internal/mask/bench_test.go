@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otelaudit/otelaudit/internal/benchdata"
+	"github.com/otelaudit/otelaudit/internal/testutil/benchdata"
 )
 
 var benchDoc = benchdata.JSON

@@ -81,49 +81,56 @@ func (m *Masker) detect(e *editor, base int, s []byte, q quoting) (keys bool) {
 			}
 			continue
 		}
-		start, end, card := i, 0, false
-		switch {
-		case isDigit(c):
-			var runEnd int
-			runEnd, card = scanCard(s, i)
-			if card && d&DetectCreditCard != 0 {
-				end = runEnd
-			} else {
-				i = runEnd
-				continue
-			}
-		case c == 'e':
-			if d&DetectJWT != 0 {
-				end = scanJWT(s, i)
-			}
-		case c == 'B' || c == 'b':
-			if d&DetectBearer != 0 {
-				start, end = scanAuthScheme(s, i)
-			}
-		case c == '-':
-			if d&DetectPrivateKey != 0 {
-				end = scanPEM(s, i)
-			}
-		case c == 'A':
-			if d&DetectAWSAccessKey != 0 {
-				end = scanAWS(s, i)
-			}
-			if end == 0 && d&DetectTokens != 0 {
-				end = scanPrefixed(s, i, "AIza", 35, isTokenByte)
-			}
-		default: // g s r w x
-			if d&DetectTokens != 0 {
-				end = scanToken(s, i)
-			}
-		}
+		start, end, card, next := scanSecret(s, i, d)
 		if end > start {
 			e.mask(m, base+start, base+end, s[start:end], card, q)
 			i = end
 			continue
 		}
-		i++
+		i = next
 	}
 	return keys
+}
+
+// scanSecret runs the detectors in d that may start at s[i], the start of
+// a word. When one matches, s[start:end] is the secret (card: a payment
+// card number); otherwise end is 0 and the walk goes on at next.
+func scanSecret(s []byte, i int, d Detector) (start, end int, card bool, next int) {
+	start, next = i, i+1
+	switch c := s[i]; {
+	case isDigit(c):
+		var runEnd int
+		runEnd, card = scanCard(s, i)
+		if card && d&DetectCreditCard != 0 {
+			end = runEnd
+		} else {
+			return start, 0, false, runEnd
+		}
+	case c == 'e':
+		if d&DetectJWT != 0 {
+			end = scanJWT(s, i)
+		}
+	case c == 'B' || c == 'b':
+		if d&DetectBearer != 0 {
+			start, end = scanAuthScheme(s, i)
+		}
+	case c == '-':
+		if d&DetectPrivateKey != 0 {
+			end = scanPEM(s, i)
+		}
+	case c == 'A':
+		if d&DetectAWSAccessKey != 0 {
+			end = scanAWS(s, i)
+		}
+		if end == 0 && d&DetectTokens != 0 {
+			end = scanPrefixed(s, i, "AIza", 35, isTokenByte)
+		}
+	default: // g s r w x
+		if d&DetectTokens != 0 {
+			end = scanToken(s, i)
+		}
+	}
+	return start, end, card, next
 }
 
 // maskURL masks the URL whose "://" is at s[i]: the password of its

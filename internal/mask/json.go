@@ -3,7 +3,6 @@ package mask
 import (
 	"encoding/binary"
 	"math/bits"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -86,9 +85,9 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 		inner := b[i+1 : end-1]
 		var hit bool
 		if escaped {
-			hit = sensitive(m, unescapeJSON(keyBuf[:0], inner))
+			hit = matches(&m.keys, unescapeJSON(keyBuf[:0], inner))
 		} else {
-			hit = m.verdicts.sensitive(m, inner)
+			hit = m.keys.sensitive(inner)
 		}
 		i = j + 1
 		if !hit {
@@ -407,36 +406,6 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 		}
 	}
 	return append(dst, '"')
-}
-
-// verdictCache remembers SensitiveKey's verdict on raw keys, across
-// documents: the keys of an API repeat from request to request, and a
-// lookup (a hash and one comparison) is cheaper than normalising and
-// matching. It is direct-mapped and lock-free; a collision just recomputes.
-type verdictCache struct {
-	slots [1024]atomic.Pointer[verdict]
-}
-
-type verdict struct {
-	key string
-	hit bool
-}
-
-func (c *verdictCache) sensitive(m *Masker, key []byte) bool {
-	var h uint32
-	if n := len(key); n > 0 {
-		// Length and three bytes: O(1), and enough to spread an API's keys.
-		h = (uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24) * 0x9E3779B1
-	}
-	slot := &c.slots[h>>22] // the top 10 bits
-	if v := slot.Load(); v != nil && v.key == string(key) {
-		return v.hit
-	}
-	hit := sensitive(m, key)
-	if len(key) <= 64 {
-		slot.Store(&verdict{key: string(key), hit: hit})
-	}
-	return hit
 }
 
 // scanBareValid scans the bare token at b[i] like scanBare and reports

@@ -42,7 +42,7 @@ func (m *Masker) Multipart(b []byte, boundary string) ([]byte, int) {
 		name, file, ct := partHeaders(hdrs)
 		switch {
 		case cEnd <= cStart:
-		case sensitive(m, name):
+		case matches(&m.keys, name):
 			e.mask(m, cStart, cEnd, b[cStart:cEnd], false, raw)
 		case !file:
 			if masked, n := m.Body(ct, b[cStart:cEnd]); n > 0 {

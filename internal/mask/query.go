@@ -54,10 +54,10 @@ func (m *Masker) pairsInto(e *editor, base int, s []byte, q quoting) {
 func (m *Masker) queryKeySensitive(buf, key []byte) bool {
 	for _, c := range key {
 		if c == '%' || c == '+' {
-			return sensitive(m, unescapeQuery(buf, key))
+			return matches(&m.keys, unescapeQuery(buf, key))
 		}
 	}
-	return m.verdicts.sensitive(m, key)
+	return m.keys.sensitive(key)
 }
 
 func unescapeQuery(dst, s []byte) []byte {

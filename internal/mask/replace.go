@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/otelaudit/otelaudit/auditconv"
 )
 
 // appendReplacement appends what value becomes in the masker's mode. card
@@ -15,7 +17,7 @@ func (m *Masker) appendReplacement(dst, value []byte, card bool) []byte {
 		mac := hmac.New(sha256.New, m.hmacKey)
 		mac.Write(value)
 		var sum [sha256.Size]byte
-		dst = append(dst, "hmac:"...)
+		dst = append(dst, auditconv.KeyedHashPrefix...)
 		return hex.AppendEncode(dst, mac.Sum(sum[:0]))
 	case ModePartial:
 		if card {
@@ -37,4 +39,15 @@ func lastDigits(b []byte, n int) []byte {
 		}
 	}
 	return out[k:]
+}
+
+// alreadyMasked reports whether value is what masking produces: the
+// replacement, or a keyed hash.
+func (m *Masker) alreadyMasked(value []byte) bool {
+	if string(value) == m.replacement {
+		return true
+	}
+	// The length check first: only a value of a keyed hash's length is
+	// converted.
+	return len(value) == len(auditconv.KeyedHashPrefix)+64 && auditconv.IsKeyedHash(string(value))
 }

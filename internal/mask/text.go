@@ -68,49 +68,55 @@ func (m *Masker) textKeys(b []byte, inPlace bool) ([]byte, int) {
 		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
 			j++
 		}
-		if j >= len(b) || !(b[j] == '=' || b[j] == ':') || !m.verdicts.sensitive(m, b[start:end]) {
+		if j >= len(b) || !(b[j] == '=' || b[j] == ':') || !m.keys.sensitive(b[start:end]) {
 			continue
 		}
-		sep := b[j]
-		vs := j + 1
-		if sep == '=' && vs < len(b) && b[vs] == '>' {
-			vs++ // Ruby and PHP hashes: "key" => "value"
-		}
-		spaced := vs < len(b) && (b[vs] == ' ' || b[vs] == '\t')
-		for vs < len(b) && (b[vs] == ' ' || b[vs] == '\t') {
-			vs++
-		}
-		if vs >= len(b) {
-			continue
-		}
-		var ve int
-		switch q := b[vs]; {
-		case q == '"' || q == '\'':
-			vs++
-			ve = vs
-			for ve < len(b) && b[ve] != q {
-				if b[ve] == '\\' {
-					ve++
-				}
-				ve++
-			}
-			ve = min(ve, len(b))
-		case q == '{' || q == '[':
-			ve = skipComposite(b, vs)
-		case sep == ':' && (q == '\n' || q == '\r' || isBlockIndicator(b, vs)):
-			vs, ve = yamlBlock(b, start, vs)
-		default:
-			ve = vs
-			for ve < len(b) && !endsBareValue(b[ve], sep, spaced) {
-				ve++
-			}
-		}
+		vs, ve := valueSpan(b, start, j)
 		if ve > vs {
 			e.mask(m, vs, ve, b[vs:ve], false, raw)
 		}
 		i = max(ve, i)
 	}
 	return e.result()
+}
+
+// valueSpan returns the span of the value whose key starts at b[keyStart]
+// and whose separator ('=' or ':') is b[j]; vs == ve when there is none.
+func valueSpan(b []byte, keyStart, j int) (vs, ve int) {
+	sep := b[j]
+	vs = j + 1
+	if sep == '=' && vs < len(b) && b[vs] == '>' {
+		vs++ // Ruby and PHP hashes: "key" => "value"
+	}
+	spaced := vs < len(b) && (b[vs] == ' ' || b[vs] == '\t')
+	for vs < len(b) && (b[vs] == ' ' || b[vs] == '\t') {
+		vs++
+	}
+	if vs >= len(b) {
+		return 0, 0
+	}
+	switch q := b[vs]; {
+	case q == '"' || q == '\'':
+		vs++
+		ve = vs
+		for ve < len(b) && b[ve] != q {
+			if b[ve] == '\\' {
+				ve++
+			}
+			ve++
+		}
+		ve = min(ve, len(b))
+	case q == '{' || q == '[':
+		ve = skipComposite(b, vs)
+	case sep == ':' && (q == '\n' || q == '\r' || isBlockIndicator(b, vs)):
+		vs, ve = yamlBlock(b, keyStart, vs)
+	default:
+		ve = vs
+		for ve < len(b) && !endsBareValue(b[ve], sep, spaced) {
+			ve++
+		}
+	}
+	return vs, ve
 }
 
 // isBlockIndicator reports whether b[i:] is a YAML block scalar header
@@ -198,6 +204,25 @@ func (m *Masker) tag(e *editor, b []byte, i int) int {
 		j++
 	}
 	name := localName(b[nameStart:j])
+	j = m.tagAttrs(e, b, j)
+	if j >= len(b) || b[j] != '>' {
+		return j
+	}
+	if b[j-1] == '/' {
+		return j + 1
+	}
+	if !matches(&m.keys, name) {
+		if asciiEqualFold(name, "name") || asciiEqualFold(name, "key") {
+			m.namedValue(e, b, j+1)
+		}
+		return j + 1
+	}
+	return m.elementContent(e, b, j+1)
+}
+
+// tagAttrs masks the attributes of the tag whose name ends at b[j], and
+// returns where they end.
+func (m *Masker) tagAttrs(e *editor, b []byte, j int) int {
 	var attrs [maxTagAttrs]tagAttr
 	na := 0
 	pairs := false // a name-like attribute names a secret
@@ -206,49 +231,21 @@ func (m *Masker) tag(e *editor, b []byte, i int) int {
 			j++
 			continue
 		}
-		as := j
-		for j < len(b) && (isKeyByte(b[j]) || b[j] == ':') {
-			j++
-		}
-		an := localName(b[as:j])
-		k := j
-		for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
-			k++
-		}
-		if k >= len(b) || b[k] != '=' {
+		a, next, ok := scanAttr(b, j)
+		j = next
+		if !ok {
 			continue
 		}
-		k++
-		for k < len(b) && (b[k] == ' ' || b[k] == '\t') {
-			k++
-		}
-		a := tagAttr{name: an, vs: k}
-		if k < len(b) && (b[k] == '"' || b[k] == '\'') {
-			q := b[k]
-			a.quoted = true
-			a.vs = k + 1
-			a.ve = a.vs
-			for a.ve < len(b) && b[a.ve] != q {
-				a.ve++
-			}
-			j = min(a.ve+1, len(b))
-		} else {
-			a.ve = k
-			for a.ve < len(b) && !endsBareValue(b[a.ve], '=', false) && b[a.ve] != '/' {
-				a.ve++
-			}
-			j = a.ve
-		}
 		switch {
-		case nameLike(an):
-			if sensitive(m, b[a.vs:a.ve]) {
+		case nameLike(a.name):
+			if matches(&m.keys, b[a.vs:a.ve]) {
 				pairs = true
 			}
-			if asciiEqualFold(an, "type") && asciiEqualFold(b[a.vs:a.ve], "password") {
+			if asciiEqualFold(a.name, "type") && asciiEqualFold(b[a.vs:a.ve], "password") {
 				pairs = true
 			}
 			continue // holds a key name: never masked itself
-		case asciiEqualFold(an, "value") || asciiEqualFold(an, "content"):
+		case asciiEqualFold(a.name, "value") || asciiEqualFold(a.name, "content"):
 			a.value = true
 		}
 		if na == len(attrs) {
@@ -259,20 +256,50 @@ func (m *Masker) tag(e *editor, b []byte, i int) int {
 		na++
 	}
 	m.maskAttrs(e, b, attrs[:na], pairs)
-	if j >= len(b) || b[j] != '>' {
-		return j
+	return j
+}
+
+// scanAttr scans the attribute whose name starts at b[j] and returns where
+// the scan goes on; ok is false for a name without a value.
+func scanAttr(b []byte, j int) (a tagAttr, next int, ok bool) {
+	as := j
+	for j < len(b) && (isKeyByte(b[j]) || b[j] == ':') {
+		j++
 	}
-	if b[j-1] == '/' {
-		return j + 1
+	an := localName(b[as:j])
+	k := j
+	for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
+		k++
 	}
-	if !sensitive(m, name) {
-		if asciiEqualFold(name, "name") || asciiEqualFold(name, "key") {
-			m.namedValue(e, b, j+1)
+	if k >= len(b) || b[k] != '=' {
+		return tagAttr{}, j, false
+	}
+	k++
+	for k < len(b) && (b[k] == ' ' || b[k] == '\t') {
+		k++
+	}
+	a = tagAttr{name: an, vs: k}
+	if k < len(b) && (b[k] == '"' || b[k] == '\'') {
+		q := b[k]
+		a.quoted = true
+		a.vs = k + 1
+		a.ve = a.vs
+		for a.ve < len(b) && b[a.ve] != q {
+			a.ve++
 		}
-		return j + 1
+		return a, min(a.ve+1, len(b)), true
 	}
-	// <key …>value</key>: the content up to the next tag, or the CDATA.
-	vs := j + 1
+	a.ve = k
+	for a.ve < len(b) && !endsBareValue(b[a.ve], '=', false) && b[a.ve] != '/' {
+		a.ve++
+	}
+	return a, a.ve, true
+}
+
+// elementContent masks the content of an element named like a secret,
+// <key …>value</key>, which starts at b[vs]: up to the next tag, or the
+// CDATA section. It returns where the walk goes on.
+func (m *Masker) elementContent(e *editor, b []byte, vs int) int {
 	const cdata = "<![CDATA["
 	k := vs
 	for k < len(b) && isSpace(b[k]) {
@@ -301,7 +328,7 @@ func (m *Masker) tag(e *editor, b []byte, i int) int {
 
 func (m *Masker) maskAttrs(e *editor, b []byte, attrs []tagAttr, pairs bool) {
 	for _, a := range attrs {
-		if (a.value && pairs) || sensitive(m, a.name) {
+		if (a.value && pairs) || matches(&m.keys, a.name) {
 			e.mask(m, a.vs, a.ve, b[a.vs:a.ve], false, raw)
 		}
 	}
@@ -316,7 +343,7 @@ func (m *Masker) namedValue(e *editor, b []byte, i int) {
 	for end < len(b) && b[end] != '<' {
 		end++
 	}
-	if end == i || !sensitive(m, bytes.TrimSpace(b[i:end])) {
+	if end == i || !matches(&m.keys, bytes.TrimSpace(b[i:end])) {
 		return
 	}
 	const open = "<value>"

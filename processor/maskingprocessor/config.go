@@ -3,7 +3,7 @@ package maskingprocessor
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"reflect"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 
@@ -77,51 +77,66 @@ func (d DetectorsConfig) set() mask.Detector {
 }
 
 // Validate checks the configuration; the collector calls it before start.
+// The rules of the terms, modes and limits are the engine's
+// (mask.Config.Validate); its errors are named here by this config's keys.
 func (c *Config) Validate() error {
 	var errs []error
-	mode, err := mask.ParseMode(c.Mode)
+	mc, err := c.maskConfig()
 	if err != nil {
 		errs = append(errs, fmt.Errorf("mode: %w", err))
 	}
-	if mode == mask.ModeHash && len(c.HMACKey) == 0 {
-		errs = append(errs, errors.New("hmac_key: required when mode is hash (for example ${env:AUDIT_MASK_HMAC_KEY})"))
+	// The engine reads 0 as "the default"; here the defaults are written
+	// out by createDefaultConfig, so a 0 is a mistake, not a choice.
+	if c.MaxDepth == 0 {
+		errs = append(errs, errors.New("max_depth: 0: must be > 0"))
 	}
-	if mode == mask.ModeHash && len(c.HMACKey) > 0 && len(c.HMACKey) < 16 {
-		errs = append(errs, fmt.Errorf("hmac_key: %d bytes is too short for a keyed hash; use at least 16", len(c.HMACKey)))
+	if c.MaxSize == 0 {
+		errs = append(errs, errors.New("max_size: 0: must be > 0"))
 	}
-	if c.MaxDepth <= 0 {
-		errs = append(errs, fmt.Errorf("max_depth: %d: must be > 0", c.MaxDepth))
+	if mc.Mode == mask.ModeHash && len(c.HMACKey) > 0 && len(c.HMACKey) < minHMACKey {
+		errs = append(errs, fmt.Errorf("hmac_key: %d bytes is too short for a keyed hash; use at least %d", len(c.HMACKey), minHMACKey))
 	}
-	if c.MaxSize <= 0 {
-		errs = append(errs, fmt.Errorf("max_size: %d: must be > 0", c.MaxSize))
-	}
-	for i, k := range c.SensitiveKeys {
-		if strings.Trim(k, "-_. ") == "" {
-			errs = append(errs, fmt.Errorf("sensitive_keys[%d]: %q is empty once '-', '_', '.' and spaces are removed", i, k))
-		}
-	}
-	for _, list := range []struct {
-		name string
-		keys []string
-	}{{"exact_keys", c.ExactKeys}, {"word_keys", c.WordKeys}, {"remove_keys", c.RemoveKeys}} {
-		for i, k := range list.keys {
-			if strings.Trim(k, "-_. ") == "" {
-				errs = append(errs, fmt.Errorf("%s[%d]: %q is empty once '-', '_', '.' and spaces are removed", list.name, i, k))
-			}
-		}
-	}
-	if c.ReplaceDefaultKeys && len(c.SensitiveKeys) == 0 && len(c.ExactKeys) == 0 && len(c.WordKeys) == 0 {
-		errs = append(errs, errors.New("replace_default_keys: set, but sensitive_keys, exact_keys and word_keys are empty: nothing would be masked by key"))
-	}
-	if len(errs) == 0 {
-		// What only the rule set knows: a removed term it does not hold.
-		if mc, err := c.maskConfig(); err == nil {
-			if _, err := mask.New(mc); err != nil {
-				errs = append(errs, fmt.Errorf("remove_keys: %w", err))
-			}
-		}
+	if err == nil {
+		errs = append(errs, keyedErrors(mc.Validate())...)
 	}
 	return errors.Join(errs...)
+}
+
+// minHMACKey is the shortest hash-mode key accepted: a keyed hash is only
+// as good as its key, and a short one can be guessed from stored hashes.
+const minHMACKey = 16
+
+// keyedErrors renames the engine's errors by this config's keys: the
+// fields of Config and mask.Config share their names.
+func keyedErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		var ce *mask.ConfigError
+		if !errors.As(e, &ce) {
+			out = append(out, e)
+			continue
+		}
+		key := ce.Field
+		if f, ok := reflect.TypeFor[Config]().FieldByName(ce.Field); ok {
+			key = f.Tag.Get("mapstructure")
+		}
+		if ce.Index >= 0 {
+			key = fmt.Sprintf("%s[%d]", key, ce.Index)
+		}
+		if ce.Field == "HMACKey" {
+			out = append(out, fmt.Errorf("%s: %s (for example ${env:AUDIT_MASK_HMAC_KEY})", key, ce.Reason))
+			continue
+		}
+		out = append(out, fmt.Errorf("%s: %s", key, ce.Reason))
+	}
+	return out
 }
 
 // maskConfig is the engine configuration for a validated Config.

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/otelaudit/otelaudit/internal/testconfig"
+	"github.com/otelaudit/otelaudit/internal/testutil/testconfig"
 )
 
 // loadConfig resolves testdata/config.yaml as the collector does (file and
@@ -68,13 +68,39 @@ func TestConfigErrorsNameKeyAndReason(t *testing.T) {
 		"short_key":        "hmac_key: 5 bytes is too short",
 		"bad_depth":        "max_depth: 0: must be > 0",
 		"bad_key":          `sensitive_keys[1]: "-_" is empty`,
-		"replace_nothing":  "replace_default_keys: set, but sensitive_keys, exact_keys and word_keys are empty",
-		"bad_remove":       `remove_keys: mask: remove key "colour": not a term of the rule set`,
+		"replace_nothing":  "replace_default_keys: set, but no sensitive, exact or word key remains",
+		"bad_remove":       `remove_keys[1]: "colour": not a term of the rule set`,
 	}
 	for name, want := range cases {
 		_, err := loadConfig(t, name)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want it to say %q", name, err, want)
 		}
+	}
+}
+
+// TestConfigErrorsFromTheEngine: the engine's rules, reported all at once,
+// each under the key and index of this config that holds the value.
+func TestConfigErrorsFromTheEngine(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ExactKeys = []string{"voucher", "."}
+	cfg.WordKeys = []string{"_"}
+	cfg.RemoveKeys = []string{"colour"}
+	cfg.MaxSize = -1
+	cfg.Mode = "hash"
+	err := cfg.Validate()
+	for _, want := range []string{
+		`exact_keys[1]: "." is empty`,
+		`word_keys[0]: "_" is empty`,
+		`remove_keys[0]: "colour": not a term of the rule set`,
+		"max_size: -1: must be > 0",
+		"hmac_key: required when mode is hash",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "mask:") {
+		t.Errorf("error %v names the engine's fields, not this config's keys", err)
 	}
 }

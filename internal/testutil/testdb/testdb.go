@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Default addresses of the test servers (DESIGN.md §7).
+// Default addresses of the test servers (the README's Tests section).
 const (
 	DefaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	DefaultMongoURI    = "mongodb://127.0.0.1:27017/"
