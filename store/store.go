@@ -95,7 +95,8 @@ type Filter struct {
 	Route                string // the route template, exactly
 	ClientAddress        string // the client address, exactly
 	// Q searches, case-insensitively, for a substring of the path, query,
-	// user id or the request and response bodies (text bodies only).
+	// user id or the request and response bodies (text bodies only;
+	// PostgreSQL searches the first 65536 characters of each body).
 	Q     string
 	Limit int    // at most this many records; DefaultLimit when 0
 	After Cursor // keyset pagination: continue after this record

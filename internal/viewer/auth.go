@@ -254,6 +254,13 @@ func (a *authenticator) loginFailed(ip netip.Addr) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
+	if len(a.failures) > 10000 { // bounded memory under a spray of addresses
+		for k, w := range a.failures {
+			if now.Sub(w.start) >= a.cfg.LoginWindow {
+				delete(a.failures, k)
+			}
+		}
+	}
 	f := a.failures[ip.String()]
 	if f == nil || now.Sub(f.start) >= a.cfg.LoginWindow {
 		f = &window{start: now}

@@ -157,6 +157,9 @@ func unmarshalJSON(b []byte, v any) error {
 // Timeline counts the records f selects per slot of [f.Since, f.Until) and
 // status class, in one query; see store.Timeline.
 func (s *Store) Timeline(ctx context.Context, f store.Filter, buckets int) ([]store.Bucket, error) {
+	if f.Since.IsZero() || f.Until.IsZero() || !f.Since.Before(f.Until) || buckets < 1 {
+		return nil, fmt.Errorf("pgstore: timeline: want Since < Until and buckets > 0")
+	}
 	out := store.Slots(f.Since, f.Until, buckets)
 	w, args := where(f, false)
 	step := f.Until.Sub(f.Since).Seconds() / float64(buckets)
