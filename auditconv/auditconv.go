@@ -19,8 +19,7 @@ const (
 	// exchange handled by a server.
 	EventHTTPServer = "http.server.audit"
 	// EventHTTPClient is the event name of a record describing one HTTP
-	// exchange made by a client. Nothing writes it yet: it is reserved for
-	// the audited outbound transport (an http.RoundTripper) planned next.
+	// exchange made by a client (audithttp.NewTransport).
 	EventHTTPClient = "http.client.audit"
 )
 
@@ -51,6 +50,7 @@ const (
 
 	HTTPResponseStatusCode    = "http.response.status_code"    // int
 	HTTPServerRequestDuration = "http.server.request.duration" // double, seconds
+	HTTPClientRequestDuration = "http.client.request.duration" // double, seconds, of an outbound call
 
 	ClientAddress     = "client.address"
 	UserAgentOriginal = "user_agent.original"
@@ -65,7 +65,8 @@ const (
 	RequestBodyTruncated  = "audit.request.body.truncated"  // bool, present and true only when cut
 	ResponseBodyTruncated = "audit.response.body.truncated" // bool, present and true only when cut
 
-	ErrorType           = "error.type" // "panic", or the status code for >= 500
+	ErrorType = "error.type" // "panic", the status code for >= 500, or an outbound call's failure
+
 	ExceptionType       = "exception.type"
 	ExceptionMessage    = "exception.message"
 	ExceptionStacktrace = "exception.stacktrace"
@@ -173,6 +174,14 @@ func fromHex(c byte) (byte, bool) {
 
 // ErrorTypePanic is the error.type value of a record whose handler panicked.
 const ErrorTypePanic = "panic"
+
+// error.type values of an outbound call that failed; other failures have
+// the Go type of the error (such as "*net.OpError").
+const (
+	ErrorTypeTimeout       = "timeout"        // a deadline or a network timeout
+	ErrorTypeCanceled      = "canceled"       // the caller's context was canceled
+	ErrorTypeUnexpectedEOF = "unexpected_eof" // the connection closed mid-body
+)
 
 // Severity numbers and texts of the OpenTelemetry log data model used by
 // audit records.

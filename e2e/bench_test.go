@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,4 +120,59 @@ func peakRSS(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkCollectorFsync measures what file_storage's fsync costs the
+// collector with the postgres exporter: config/postgres.yaml as shipped, and
+// the same with fsync flipped, in one run. It reports both rates and their
+// ratio. Run with -benchtime 1x.
+func BenchmarkCollectorFsync(b *testing.B) {
+	needCollector(b)
+	const total, per = 20000, 500
+	shipped, err := os.ReadFile(filepath.Join(root, "config", "postgres.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rate := map[bool]float64{}
+	for _, fsync := range []bool{false, true} {
+		cfg := regexp.MustCompile(`(?m)^(\s+)fsync: \w+$`).ReplaceAll(shipped, []byte("${1}fsync: "+strconv.FormatBool(fsync)))
+		if !bytes.Contains(cfg, []byte("fsync: "+strconv.FormatBool(fsync))) {
+			b.Fatal("config/postgres.yaml has no file_storage fsync setting to flip")
+		}
+		path := filepath.Join(b.TempDir(), "postgres.yaml")
+		if err := os.WriteFile(path, cfg, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		e := newEnv(b)
+		p := start(b, collectorBin, e.vars(), "--config", path)
+		waitHTTP(b, p, "http://"+e.health+"/")
+		conn, err := pgx.Connect(context.Background(), e.dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for i := 0; i < total; i += per {
+			resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/x-protobuf", bytes.NewReader(benchRequest(i, per)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		tick := time.NewTicker(20 * time.Millisecond)
+		deadline := time.Now().Add(5 * time.Minute) // bounds a broken pipeline only
+		for n := int64(0); n < total; {
+			conn.QueryRow(context.Background(), "SELECT count(*) FROM "+e.table).Scan(&n)
+			if time.Now().After(deadline) {
+				b.Fatalf("fsync %v: %d of %d rows after 5 minutes", fsync, n, total)
+			}
+			<-tick.C
+		}
+		tick.Stop()
+		rate[fsync] = total / time.Since(start).Seconds()
+		conn.Close(context.Background())
+		p.stop(b)
+	}
+	b.ReportMetric(rate[false], "nofsync-records/s")
+	b.ReportMetric(rate[true], "fsync-records/s")
+	b.ReportMetric(rate[true]/rate[false], "fsync/nofsync")
 }

@@ -205,9 +205,15 @@ func startCollector(t testing.TB, e *env, config string) *process {
 
 func startService(t *testing.T, e *env) (*process, string) {
 	t.Helper()
-	addr := freePort(t)
+	return startServiceOn(t, e, t.TempDir(), freePort(t))
+}
+
+// startServiceOn starts examples/service on addr with its audit spool in
+// spoolDir.
+func startServiceOn(t *testing.T, e *env, spoolDir, addr string) (*process, string) {
+	t.Helper()
 	p := start(t, serviceBin, []string{
-		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + e.otlp, "OTEL_SERVICE_NAME=e2e-service", "OTEL_BLRP_SCHEDULE_DELAY=100",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + e.otlp, "OTEL_SERVICE_NAME=e2e-service", "AUDIT_SPOOL_DIR=" + spoolDir,
 	}, "-addr", addr, "-source-masking=false")
 	waitHTTP(t, p, "http://"+addr+"/healthz")
 	return p, "http://" + addr

@@ -2,7 +2,8 @@
 # The two-minute tour: starts otelcol-audit with config/dual.yaml against the
 # local PostgreSQL and MongoDB-wire server, runs examples/service, sends it a
 # realistic request mix (secrets in headers, query strings, JSON and form
-# bodies; 2xx, 4xx, 5xx), and prints what was stored: masked and sampled.
+# bodies; 2xx, 4xx, 5xx; a payment forwarded to a processor, an audited
+# outbound call), and prints what was stored: masked and sampled.
 # Run it with `make demo` (which starts the services and builds the collector).
 set -euo pipefail
 
@@ -35,9 +36,9 @@ for _ in $(seq 1 150); do
 done
 up || { echo "otelcol-audit did not start:"; tail -30 "$work/collector.log"; exit 1; }
 
-echo "== examples/service sends its traffic mix"
+echo "== examples/service sends its traffic mix (audit policy: examples/service/policy.yaml)"
 OTEL_EXPORTER_OTLP_ENDPOINT="http://$AUDIT_OTLP_HTTP" OTEL_SERVICE_NAME=demo-service \
-	"$work/service" -traffic -addr 127.0.0.1:0
+	"$work/service" -traffic -addr 127.0.0.1:0 -policy examples/service/policy.yaml
 
 echo "== waiting for the records to reach both stores"
 for _ in $(seq 1 100); do
@@ -58,6 +59,13 @@ id=$("$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --method
 if [ -n "$id" ]; then
 	echo "== one record in full: secrets masked at the source and again in the collector"
 	"$work/auditctl" show "$id" --table "$AUDIT_POSTGRES_TABLE"
+fi
+echo
+cid=$("$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --event client --output jsonl | head -1 | sed 's/.*"id":"\([^"]*\)".*/\1/')
+if [ -n "$cid" ]; then
+	echo "== the outbound call to the payment processor (auditctl query --event client), in full"
+	"$work/auditctl" query --table "$AUDIT_POSTGRES_TABLE" --since 10m --event client
+	"$work/auditctl" show "$cid" --table "$AUDIT_POSTGRES_TABLE"
 fi
 echo
 echo "GET 2xx requests are sampled at 50% (see config/dual.yaml); writes and errors are all kept."

@@ -23,50 +23,52 @@ import (
 // Record is one stored audit record. Its fields are the stored columns
 // (docs/storage.md); the JSON names are the column names, so that a record
 // printed as JSON (auditctl) reads like a row. Binary bodies print as
-// base64.
+// base64. The BSON names are the same: they are the fields of a MongoDB
+// document (mongostore), which leaves out empty fields and keys the
+// document by its own _id.
 type Record struct {
-	ID                string    `json:"id"`                   // UUID, the idempotency key
-	Timestamp         time.Time `json:"ts"`                   // when the request started
-	ObservedTimestamp time.Time `json:"observed_ts,omitzero"` // when the record was emitted
-	EventName         string    `json:"event_name,omitempty"`
-	SeverityNumber    int       `json:"severity_number,omitempty"`
-	SeverityText      string    `json:"severity_text,omitempty"`
-	ServiceName       string    `json:"service_name,omitempty"`
-	ScopeName         string    `json:"scope_name,omitempty"`
-	Operation         string    `json:"operation,omitempty"`
-	TraceID           string    `json:"trace_id,omitempty"` // hex
-	SpanID            string    `json:"span_id,omitempty"`  // hex
+	ID                string    `json:"id" bson:"-"`                                       // UUID, the idempotency key
+	Timestamp         time.Time `json:"ts" bson:"ts"`                                      // when the request started
+	ObservedTimestamp time.Time `json:"observed_ts,omitzero" bson:"observed_ts,omitempty"` // when the record was emitted
+	EventName         string    `json:"event_name,omitempty" bson:"event_name,omitempty"`
+	SeverityNumber    int       `json:"severity_number,omitempty" bson:"severity_number,omitempty"`
+	SeverityText      string    `json:"severity_text,omitempty" bson:"severity_text,omitempty"`
+	ServiceName       string    `json:"service_name,omitempty" bson:"service_name,omitempty"`
+	ScopeName         string    `json:"scope_name,omitempty" bson:"scope_name,omitempty"`
+	Operation         string    `json:"operation,omitempty" bson:"operation,omitempty"`
+	TraceID           string    `json:"trace_id,omitempty" bson:"trace_id,omitempty"` // hex
+	SpanID            string    `json:"span_id,omitempty" bson:"span_id,omitempty"`   // hex
 
-	Method        string  `json:"method,omitempty"`
-	Scheme        string  `json:"scheme,omitempty"`
-	Host          string  `json:"host,omitempty"`
-	Path          string  `json:"path,omitempty"`
-	Route         string  `json:"route,omitempty"`
-	Query         string  `json:"query,omitempty"`
-	Status        int     `json:"status,omitempty"`
-	DurationMS    float64 `json:"duration_ms"`
-	UserID        string  `json:"user_id,omitempty"`
-	SessionID     string  `json:"session_id,omitempty"`
-	ClientAddress string  `json:"client_address,omitempty"`
-	UserAgent     string  `json:"user_agent,omitempty"`
+	Method        string  `json:"method,omitempty" bson:"method,omitempty"`
+	Scheme        string  `json:"scheme,omitempty" bson:"scheme,omitempty"`
+	Host          string  `json:"host,omitempty" bson:"host,omitempty"`
+	Path          string  `json:"path,omitempty" bson:"path,omitempty"`
+	Route         string  `json:"route,omitempty" bson:"route,omitempty"`
+	Query         string  `json:"query,omitempty" bson:"query,omitempty"`
+	Status        int     `json:"status,omitempty" bson:"status,omitempty"`
+	DurationMS    float64 `json:"duration_ms" bson:"duration_ms,omitempty"`
+	UserID        string  `json:"user_id,omitempty" bson:"user_id,omitempty"`
+	SessionID     string  `json:"session_id,omitempty" bson:"session_id,omitempty"`
+	ClientAddress string  `json:"client_address,omitempty" bson:"client_address,omitempty"`
+	UserAgent     string  `json:"user_agent,omitempty" bson:"user_agent,omitempty"`
 
-	RequestHeaders        map[string][]string `json:"request_headers,omitempty"`
-	RequestBody           string              `json:"request_body,omitempty"`        // a body that is valid UTF-8
-	RequestBodyBinary     []byte              `json:"request_body_binary,omitempty"` // a body that is not
-	RequestBodySize       int64               `json:"request_body_size"`
-	RequestBodyTruncated  bool                `json:"request_body_truncated,omitempty"`
-	ResponseHeaders       map[string][]string `json:"response_headers,omitempty"`
-	ResponseBody          string              `json:"response_body,omitempty"`
-	ResponseBodyBinary    []byte              `json:"response_body_binary,omitempty"`
-	ResponseBodySize      int64               `json:"response_body_size"`
-	ResponseBodyTruncated bool                `json:"response_body_truncated,omitempty"`
-	ErrorType             string              `json:"error_type,omitempty"`
+	RequestHeaders        map[string][]string `json:"request_headers,omitempty" bson:"request_headers,omitempty"`
+	RequestBody           string              `json:"request_body,omitempty" bson:"request_body,omitempty"`               // a body that is valid UTF-8
+	RequestBodyBinary     []byte              `json:"request_body_binary,omitempty" bson:"request_body_binary,omitempty"` // a body that is not
+	RequestBodySize       int64               `json:"request_body_size" bson:"request_body_size,omitempty"`
+	RequestBodyTruncated  bool                `json:"request_body_truncated,omitempty" bson:"request_body_truncated,omitempty"`
+	ResponseHeaders       map[string][]string `json:"response_headers,omitempty" bson:"response_headers,omitempty"`
+	ResponseBody          string              `json:"response_body,omitempty" bson:"response_body,omitempty"`
+	ResponseBodyBinary    []byte              `json:"response_body_binary,omitempty" bson:"response_body_binary,omitempty"`
+	ResponseBodySize      int64               `json:"response_body_size" bson:"response_body_size,omitempty"`
+	ResponseBodyTruncated bool                `json:"response_body_truncated,omitempty" bson:"response_body_truncated,omitempty"`
+	ErrorType             string              `json:"error_type,omitempty" bson:"error_type,omitempty"`
 
 	// LogBody is the body of the log record (column body), nil when
 	// empty; the HTTP bodies are RequestBody and ResponseBody.
-	LogBody    any            `json:"body,omitempty"`
-	Attributes map[string]any `json:"attributes,omitempty"` // every attribute not promoted to a field
-	Resource   map[string]any `json:"resource,omitempty"`   // the resource attributes
+	LogBody    any            `json:"body,omitempty" bson:"body,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty" bson:"attributes,omitempty"` // every attribute not promoted to a field
+	Resource   map[string]any `json:"resource,omitempty" bson:"resource,omitempty"`     // the resource attributes
 }
 
 // Cursor is a keyset position: records strictly older than it (by ts, then
@@ -97,9 +99,10 @@ type Filter struct {
 	// Q searches, case-insensitively, for a substring of the path, query,
 	// user id or the request and response bodies (text bodies only;
 	// PostgreSQL searches the first 65536 characters of each body).
-	Q     string
-	Limit int    // at most this many records; DefaultLimit when 0
-	After Cursor // keyset pagination: continue after this record
+	Q         string
+	EventName string // event_name: auditconv.EventHTTPServer or EventHTTPClient, for example
+	Limit     int    // at most this many records; DefaultLimit when 0
+	After     Cursor // keyset pagination: continue after this record
 }
 
 // DefaultLimit is the page size of a query without a Limit.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/mongostore"
@@ -79,6 +80,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"query", "--since", "yesterday"}, `--since: "yesterday" is neither a duration`},
 		{[]string{"query", "--limit", "0"}, "--limit must be between 1 and 10000"},
 		{[]string{"query", "--output", "xml"}, `--output must be table, json or jsonl, not "xml"`},
+		{[]string{"query", "--event", "outbound"}, `--event must be server or client, not "outbound"`},
 		{[]string{"query", "--nope"}, "flag provided but not defined: -nope"},
 		{[]string{"query", "--backend", "oracle"}, `--backend must be postgres or mongo, not "oracle"`},
 		{[]string{"query", "--backend", "mongo"}, "--uri (or $AUDIT_MONGO_URI) is required"},
@@ -204,6 +206,9 @@ func seed(t *testing.T, s store.Store, _ []store.Record, args, env []string) see
 	}
 	recs[0].RequestBody = ""
 	recs[0].RequestBodyBinary = []byte("\x89PNG\r\n\x1a\n\x00\x00binary")
+	for i := 1; i < len(recs); i += 4 {
+		recs[i].EventName = auditconv.EventHTTPClient // outbound calls among the requests
+	}
 	if _, err := s.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +270,10 @@ func testQueryFilters(t *testing.T, s seeded) {
 		{[]string{"--user", "user-2"}, func(r store.Record) bool { return r.UserID == "user-2" }},
 		{[]string{"--trace", s.recs[4].TraceID}, func(r store.Record) bool { return r.TraceID == s.recs[4].TraceID }},
 		{[]string{"--service", "billing"}, func(r store.Record) bool { return r.ServiceName == "billing" }},
+		{[]string{"--event", "client"}, func(r store.Record) bool { return r.EventName == auditconv.EventHTTPClient }},
+		{[]string{"--event", "server", "--method", "POST"}, func(r store.Record) bool {
+			return r.EventName == auditconv.EventHTTPServer && r.Method == "POST"
+		}},
 		{[]string{"--method", "GET", "--status", "2xx", "--service", "orders", "--until", mid.Format(time.RFC3339Nano)},
 			func(r store.Record) bool {
 				return r.Method == "GET" && r.Status/100 == 2 && r.ServiceName == "orders" && r.Timestamp.Before(mid)

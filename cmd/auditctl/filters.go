@@ -103,3 +103,17 @@ func formatDuration(ms float64) string {
 	}
 	return fmt.Sprintf("%.2fs", ms/1000)
 }
+
+// parseEvent maps --event (server or client) to the event name records of
+// that side carry; "" selects both.
+func parseEvent(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return "", nil
+	case "server":
+		return auditconv.EventHTTPServer, nil
+	case "client":
+		return auditconv.EventHTTPClient, nil
+	}
+	return "", usagef("--event must be server or client, not %q", s)
+}

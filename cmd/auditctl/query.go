@@ -53,16 +53,17 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // queryFlags are the flags of auditctl query.
 type queryFlags struct {
-	conn                                                                          connFlags
-	display                                                                       display
-	since, until, method, pathPrefix, status, user, trace, service, output, after string
-	limit                                                                         int
+	conn                                                                                 connFlags
+	display                                                                              display
+	since, until, method, pathPrefix, status, user, trace, service, event, output, after string
+	limit                                                                                int
 }
 
 func (q *queryFlags) register(stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("query", "query [flags]", `  auditctl query --since 1h
   auditctl query --since 2026-11-01T00:00:00Z --until 2026-11-02T00:00:00Z --method POST,PUT --status 5xx
   auditctl query --path-prefix /api/orders --user alice --output jsonl | jq .path
+  auditctl query --event client --since 1d --status 5xx
   auditctl query --backend mongo --trace 4bf92f3577b34da6a3ce929d0e0e4736 --output json`, stderr)
 	q.conn.register(fs, false)
 	fs.StringVar(&q.since, "since", "", "records at or after: a duration back from now (1h, 7d) or an RFC 3339 time")
@@ -73,6 +74,7 @@ func (q *queryFlags) register(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&q.user, "user", "", "user id")
 	fs.StringVar(&q.trace, "trace", "", "trace id (hex)")
 	fs.StringVar(&q.service, "service", "", "service name")
+	fs.StringVar(&q.event, "event", "", "server (requests the service handled) or client (calls it made)")
 	fs.IntVar(&q.limit, "limit", 100, fmt.Sprintf("at most this many records (1-%d)", store.MaxLimit))
 	fs.StringVar(&q.output, "output", "table", "table, json or jsonl")
 	fs.StringVar(&q.after, "after", "", "continue after this cursor (printed under a full table page)")
@@ -94,6 +96,9 @@ func (q *queryFlags) filter(now time.Time) (store.Filter, error) {
 		return f, err
 	}
 	if f.StatusMin, f.StatusMax, err = parseStatus(q.status); err != nil {
+		return f, err
+	}
+	if f.EventName, err = parseEvent(q.event); err != nil {
 		return f, err
 	}
 	if q.limit <= 0 || q.limit > store.MaxLimit {

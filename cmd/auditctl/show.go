@@ -83,6 +83,7 @@ func printRecord(w io.Writer, r store.Record, d display) {
 	field("status", fmt.Sprintf("%d", r.Status))
 	field("duration", formatDuration(r.DurationMS))
 	field("severity", r.SeverityText)
+	field("event", r.EventName)
 	field("service", r.ServiceName)
 	field("operation", r.Operation)
 	field("route", r.Route)

@@ -3,12 +3,23 @@
 //
 // Records are exported with OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_LOGS_ENDPOINT); when neither is set they are printed to
-// stdout. With -traffic the service sends itself a realistic mix of requests
+// stdout. They pass through the durable spool in AUDIT_SPOOL_DIR (a new
+// temporary directory when unset), so a collector outage or a crash of the
+// service loses none; AUDIT_FAIL_CLOSED=1 answers 503 while the spool cannot
+// take records. With -traffic the service sends itself a realistic mix of requests
 // (secrets in headers, query strings, JSON and form bodies; 2xx, 4xx, 5xx),
 // flushes the records and exits.
+//
+// POST /api/payments charges a card through a stand-in payment processor
+// (a server of its own on another port): the outbound call goes through
+// audithttp.NewTransport, so it has a record of its own (event
+// http.client.audit) in the trace of the request that made it. With
+// -policy the audit policy is read from a YAML file (policy.yaml here:
+// login metadata-only, the report without its response body).
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,17 +49,18 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	traffic := flag.Bool("traffic", false, "send a demo mix of requests to the service, then exit")
 	sourceMasking := flag.Bool("source-masking", true, "mask secrets in the service (the collector masks again)")
+	policy := flag.String("policy", "", "audit policy YAML file (see policy.yaml)")
 	flag.Parse()
-	if err := run(*addr, *traffic, *sourceMasking); err != nil {
+	if err := run(*addr, *traffic, *sourceMasking, *policy); err != nil {
 		log.Fatalf("service: %v", err)
 	}
 }
 
-func run(addr string, traffic, sourceMasking bool) error {
+func run(addr string, traffic, sourceMasking bool, policy string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	lp, err := newLoggerProvider(ctx)
+	lp, spool, err := newLoggerProvider(ctx)
 	if err != nil {
 		return err
 	}
@@ -60,12 +72,30 @@ func run(addr string, traffic, sourceMasking bool) error {
 		}
 	}()
 
-	handler := audithttp.NewHandler(withRecordID(newMux()), "demo-api",
-		audithttp.WithLoggerProvider(lp),
+	opts := []audithttp.Option{audithttp.WithLoggerProvider(lp), audithttp.WithMasking(sourceMasking)}
+	if policy != "" {
+		rules, err := audithttp.LoadPolicy(policy)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, audithttp.WithPolicy(rules...))
+	}
+	psp, err := startProcessor()
+	if err != nil {
+		return err
+	}
+	defer psp.Close()
+	// Outbound calls are audited with the same options: one record per
+	// call, joined to the trace and user of the request that made it.
+	payments := &http.Client{Transport: audithttp.NewTransport(nil, opts...), Timeout: 10 * time.Second}
+	serverOpts := append(opts,
 		audithttp.WithExcludePaths("/healthz"),
 		audithttp.WithUserID(func(r *http.Request) string { return r.Header.Get("X-User") }),
-		audithttp.WithMasking(sourceMasking),
 	)
+	if os.Getenv("AUDIT_FAIL_CLOSED") == "1" {
+		serverOpts = append(serverOpts, audithttp.WithFailClosed(spool.Health))
+	}
+	handler := audithttp.NewHandler(withRecordID(newMux(payments, "http://"+psp.Addr().String())), "demo-api", serverOpts...)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -95,7 +125,7 @@ func run(addr string, traffic, sourceMasking bool) error {
 	return nil
 }
 
-func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
+func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, *auditexport.DurableProcessor, error) {
 	var exp sdklog.Exporter
 	var err error
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") != "" {
@@ -104,16 +134,28 @@ func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
 		exp, err = stdoutlog.New(stdoutlog.WithPrettyPrint())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create log exporter: %w", err)
+		return nil, nil, fmt.Errorf("create log exporter: %w", err)
+	}
+	dir := os.Getenv("AUDIT_SPOOL_DIR")
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "audit-spool-"); err != nil {
+			return nil, nil, fmt.Errorf("create spool directory: %w", err)
+		}
+		log.Printf("service: AUDIT_SPOOL_DIR not set, spooling audit records in %s", dir)
+	}
+	// The durable processor writes each record to disk before the request
+	// completes and exports from there, retrying until the collector takes
+	// it: a collector outage or a crash of this service loses no record.
+	dp, err := auditexport.NewDurableProcessor(exp, dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(serviceName()))
 	return sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
-		// Retrying: a collector being restarted refuses connections, and the
-		// OTLP exporter alone would drop the records of that moment.
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(auditexport.Retrying(exp))),
+		sdklog.WithProcessor(dp),
 		sdklog.WithAllowKeyDuplication(), // audithttp never emits a key twice
-	), nil
+	), dp, nil
 }
 
 func serviceName() string {
@@ -141,8 +183,11 @@ type order struct {
 	Card   string  `json:"card,omitempty"`
 }
 
-func newMux() *http.ServeMux {
+func newMux(payments *http.Client, processor string) *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/payments", func(w http.ResponseWriter, r *http.Request) {
+		charge(w, r, payments, processor)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil || r.PostForm.Get("password") == "" {
@@ -208,6 +253,7 @@ func sendTraffic(ctx context.Context, base string) error {
 		{"GET", "/api/orders/0", "", "", map[string]string{"X-User": "alice"}},
 		{"POST", "/api/orders", "application/json", `{"item":"pen","amount":3,"card":"4111 1111 1111 1111","password":"demo-json-secret"}`, map[string]string{"X-User": "bob", "Cookie": "session=demo-cookie-secret"}},
 		{"POST", "/api/orders", "application/json", `{"item":"refund","amount":-1}`, map[string]string{"X-User": "bob"}},
+		{"POST", "/api/payments", "application/json", `{"amount":12.5,"card":"4111 1111 1111 1111","cvv":"123"}`, map[string]string{"X-User": "carol"}},
 		{"POST", "/api/upload", "application/octet-stream", strings.Repeat("\x00\x01binary", 2000), nil},
 		{"GET", "/healthz", "", "", nil},
 	}
@@ -232,4 +278,53 @@ func sendTraffic(ctx context.Context, base string) error {
 		log.Printf("service: %s %s -> %d", r.method, r.path, resp.StatusCode)
 	}
 	return nil
+}
+
+// charge forwards a payment to the processor: an outbound call that
+// carries secrets in its query (api_key), a header (Authorization) and its
+// JSON body (the card), all masked in its audit record.
+func charge(w http.ResponseWriter, r *http.Request, payments *http.Client, processor string) {
+	var p struct {
+		Amount float64 `json:"amount"`
+		Card   string  `json:"card"`
+		CVV    string  `json:"cvv"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		http.Error(w, "invalid JSON", http.StatusBadRequest)
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"amount": p.Amount, "currency": "EUR", "card": map[string]string{"number": p.Card, "cvv": p.CVV}})
+	req, err := http.NewRequestWithContext(r.Context(), "POST", processor+"/v1/charges?api_key=demo-psp-key", bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, "payment request", http.StatusInternalServerError)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer demo-psp-secret")
+	resp, err := payments.Do(req)
+	if err != nil {
+		http.Error(w, "payment processor unavailable", http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	io.Copy(w, resp.Body)
+}
+
+// startProcessor starts the stand-in payment processor on a port of its
+// own; it is another party's service, so it is not audited here.
+func startProcessor() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the payment processor: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/charges", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"ch_1001","status":"succeeded","card":{"brand":"visa","last4":"1111"}}`)
+	})
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	return ln, nil
 }

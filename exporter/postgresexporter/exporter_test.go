@@ -275,3 +275,21 @@ func TestMalformedDSNIsPermanent(t *testing.T) {
 	}
 	exp.Shutdown(context.Background())
 }
+
+// TestClientRecordsStoredInTheSameColumns: a record of an outbound call
+// (url.full, http.client.request.duration) goes through logconv into the
+// same columns as a server record, and event_name tells them apart.
+func TestClientRecordsStoredInTheSameColumns(t *testing.T) {
+	h := newHarness(t, testdb.PostgresDSN(t), nil)
+	if err := h.exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.exp.ConsumeLogs(context.Background(), testlogs.Client()); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(t, testlogs.ClientStored)
+	if err := h.exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	testlogs.CheckClient(t, h.store)
+}

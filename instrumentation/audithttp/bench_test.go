@@ -167,35 +167,74 @@ func BenchmarkLoopback(b *testing.B) {
 	client := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()
 
-	round := func(url string, n int) float64 {
-		start := time.Now()
-		var wg sync.WaitGroup
-		for c := 0; c < clients; c++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < n/clients; i++ {
-					req, _ := http.NewRequest("POST", url, bytes.NewReader(benchJSON))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer abc")
-					resp, err := client.Do(req)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-		}
-		wg.Wait()
-		return float64(n) / time.Since(start).Seconds()
-	}
+	round := func(name string, n int) float64 { return postRound(b, client, urls[name], clients, n) }
+	compareRounds(b, names, []string{"bare", "otelhttp"}, round)
+}
 
+// BenchmarkTransport measures outbound calls/s of keep-alive HTTP/1.1
+// clients over loopback, 2 KB JSON both ways, through the bare transport,
+// otelhttp.NewTransport and audithttp.NewTransport, in alternating rounds,
+// and reports the median of the per-round ratios to bare and to otelhttp.
+func BenchmarkTransport(b *testing.B) {
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	url := srv.URL + "/api/orders?id=7&token=x"
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
+	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
+	defer func() { _ = tp.Shutdown(context.Background()); _ = lp.Shutdown(context.Background()) }()
+	const clients = 4
+	base := func() *http.Transport {
+		tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+		b.Cleanup(tr.CloseIdleConnections)
+		return tr
+	}
+	rts := map[string]http.RoundTripper{
+		"bare":      base(),
+		"otelhttp":  otelhttp.NewTransport(base(), otelhttp.WithTracerProvider(tp)),
+		"audithttp": audithttp.NewTransport(base(), audithttp.WithLoggerProvider(lp)),
+	}
+	round := func(name string, n int) float64 {
+		return postRound(b, &http.Client{Transport: rts[name]}, url, clients, n)
+	}
+	compareRounds(b, []string{"bare", "otelhttp", "audithttp"}, []string{"bare", "otelhttp"}, round)
+}
+
+// postRound posts benchJSON n times from clients goroutines and returns
+// the requests per second.
+func postRound(b *testing.B, client *http.Client, url string, clients, n int) float64 {
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n/clients; i++ {
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(benchJSON))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer abc")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// compareRounds runs round for every name in alternating order, at least
+// five rounds, and reports each name's median req/s and the median of the
+// per-round ratios of every name to each of bases.
+func compareRounds(b *testing.B, names, bases []string, round func(name string, n int) float64) {
 	const perRound = 4000
 	rounds := max(b.N, 5)
 	for _, n := range names { // warm up connections and caches
-		round(urls[n], 400)
+		round(n, 400)
 	}
 	b.ResetTimer()
 	rps := map[string][]float64{}
@@ -207,11 +246,11 @@ func BenchmarkLoopback(b *testing.B) {
 			slices.Reverse(order)
 		}
 		for _, n := range order {
-			got[n] = round(urls[n], perRound)
+			got[n] = round(n, perRound)
 			rps[n] = append(rps[n], got[n])
 		}
 		for _, n := range names[1:] {
-			for _, base := range []string{"bare", "otelhttp"} {
+			for _, base := range bases {
 				if n != base {
 					ratios[n+"/"+base] = append(ratios[n+"/"+base], got[n]/got[base])
 				}

@@ -43,11 +43,9 @@ type config struct {
 	filters        []func(*http.Request) bool
 	excludePaths   []string
 	excludeExts    []string
-	requestBody    bool
-	responseBody   bool
-	maxBodySize    int
+	plan           plan // what is captured when no policy rule matches
+	rules          []Rule
 	contentTypes   []mediaRange
-	headers        bool
 	masking        bool
 	sensitiveKeys  []string
 	exactKeys      []string
@@ -58,16 +56,14 @@ type config struct {
 	trustedProxies []netip.Prefix
 	sessionCookie  string
 	sessionKey     []byte
+	health         func() error
 }
 
 func newConfig(opts []Option) *config {
 	c := &config{
 		excludeExts:  lowerAll(DefaultExcludeExtensions),
-		requestBody:  true,
-		responseBody: true,
-		maxBodySize:  DefaultMaxBodySize,
+		plan:         plan{headers: true, requestBody: true, responseBody: true, maxBodySize: DefaultMaxBodySize},
 		contentTypes: parseMediaRanges(DefaultBodyContentTypes),
-		headers:      true,
 		masking:      true,
 	}
 	for _, o := range opts {
@@ -90,7 +86,8 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// Option configures the handler returned by NewHandler or NewMiddleware.
+// Option configures the handler returned by NewHandler or NewMiddleware,
+// or the transport returned by NewTransport.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -141,13 +138,13 @@ func WithExcludeExtensions(exts ...string) Option {
 // WithRequestBody turns capture of request bodies on or off (default on).
 // The body size is recorded either way.
 func WithRequestBody(on bool) Option {
-	return optionFunc(func(c *config) { c.requestBody = on })
+	return optionFunc(func(c *config) { c.plan.requestBody = on })
 }
 
 // WithResponseBody turns capture of response bodies on or off (default on).
 // The body size is recorded either way.
 func WithResponseBody(on bool) Option {
-	return optionFunc(func(c *config) { c.responseBody = on })
+	return optionFunc(func(c *config) { c.plan.responseBody = on })
 }
 
 // WithMaxBodySize sets how many bytes of each body are captured (default
@@ -158,7 +155,7 @@ func WithMaxBodySize(n int) Option {
 		if n < 0 {
 			n = -1
 		}
-		c.maxBodySize = n
+		c.plan.maxBodySize = n
 	})
 }
 
@@ -172,7 +169,7 @@ func WithBodyContentTypes(types ...string) Option {
 // WithHeaders turns capture of request and response headers on or off
 // (default on).
 func WithHeaders(on bool) Option {
-	return optionFunc(func(c *config) { c.headers = on })
+	return optionFunc(func(c *config) { c.plan.headers = on })
 }
 
 // WithSensitiveKeys adds terms to the default masking terms; a key whose
@@ -244,6 +241,19 @@ func WithSessionCookie(name string, key []byte) Option {
 		}
 		c.sessionCookie, c.sessionKey = name, append([]byte(nil), key...)
 	})
+}
+
+// WithFailClosed makes the handler refuse requests it could not audit: while
+// health returns an error, a request that would be audited is answered with
+// 503 Service Unavailable and a Retry-After header, and the wrapped handler
+// is not called. Pass the Health method of the durable processor
+// (auditexport.DurableProcessor.Health) so that a full spool or a failing
+// disk stops the service instead of losing audit records. health is called
+// once per audited request and must be cheap. Requests excluded from
+// auditing are served as usual. Off by default: a service that must stay up
+// when its audit trail cannot keep up does not use it.
+func WithFailClosed(health func() error) Option {
+	return optionFunc(func(c *config) { c.health = health })
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -13,6 +13,15 @@
 // the ResponseWriter is wrapped with httpsnoop, keeping exactly the optional
 // interfaces (Flusher, Hijacker, ReaderFrom, Pusher, …) of the original.
 //
+// NewTransport is the outbound side: every call made through it is one
+// record (event http.client.audit), with the same options and masking:
+//
+//	client := &http.Client{Transport: audithttp.NewTransport(nil)}
+//
+// WithPolicy (or LoadPolicy, from YAML) sets per method, path, ServeMux
+// pattern and host how much of an exchange is recorded, from nothing to
+// both bodies.
+//
 // Place audithttp inside otelhttp (otelhttp.NewHandler(audithttp.NewHandler(h, …), …))
 // so that each record carries the trace and span ids of its request.
 package audithttp

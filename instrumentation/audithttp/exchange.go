@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/felixge/httpsnoop"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,16 +17,12 @@ const sniffLen = 512
 // exchange is the state of one audited request, from ServeHTTP to the
 // emitted record.
 type exchange struct {
-	cfg       *config
+	audit
 	operation string
-	start     time.Time
-	id        string              // audit.record.id, known from the start so handlers can show it
 	req       *http.Request       // the request passed to the handler
 	w         http.ResponseWriter // the writer the server gave us
 
 	reqBody  requestBody
-	reqCap   capture
-	respCap  capture
 	respType string // content type of the response, for masking
 
 	status      int
@@ -43,13 +38,11 @@ type exchange struct {
 
 func (ex *exchange) startRequestBody() {
 	r := ex.req
-	ex.reqCap.limit = ex.cfg.maxBodySize
+	ex.reqCap.limit = ex.plan.maxBodySize
 	if r.Body == nil || r.Body == http.NoBody {
 		return
 	}
-	ex.reqCap.on = ex.cfg.requestBody && ex.cfg.maxBodySize != 0 &&
-		identityEncoding(r.Header.Get("Content-Encoding")) &&
-		capturable(ex.cfg.contentTypes, r.Header.Get("Content-Type"))
+	ex.reqCap.on = ex.capturesRequestBody(r.Header)
 	ex.reqBody = requestBody{rc: r.Body, cap: &ex.reqCap}
 	r.Body = &ex.reqBody
 }
@@ -59,7 +52,7 @@ func (ex *exchange) startRequestBody() {
 // interface w has.
 func (ex *exchange) wrapWriter(w http.ResponseWriter) http.ResponseWriter {
 	ex.w = w
-	ex.respCap.limit = ex.cfg.maxBodySize
+	ex.respCap.limit = ex.plan.maxBodySize
 	return httpsnoop.Wrap(w, httpsnoop.Hooks{
 		WriteHeader: ex.hookWriteHeader,
 		Write:       ex.hookWrite,
@@ -156,7 +149,7 @@ func (ex *exchange) headerSent(code int, first []byte) {
 	ex.wroteHeader = true
 	ex.status = code
 	h := ex.w.Header()
-	if ex.cfg.headers {
+	if ex.plan.headers {
 		ex.respHeaders = ex.headerAttrs(ex.respHeaders, h, responseHeaderKey)
 	}
 	ct := h.Get("Content-Type")
@@ -164,8 +157,5 @@ func (ex *exchange) headerSent(code int, first []byte) {
 		ct = http.DetectContentType(first)
 	}
 	ex.respType = ct
-	ex.respCap.on = ex.cfg.responseBody && ex.cfg.maxBodySize != 0 &&
-		ex.req.Method != http.MethodHead &&
-		identityEncoding(h.Get("Content-Encoding")) &&
-		capturable(ex.cfg.contentTypes, ct)
+	ex.respCap.on = ex.req.Method != http.MethodHead && ex.capturesResponseBody(h, ct)
 }

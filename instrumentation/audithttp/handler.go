@@ -3,7 +3,6 @@ package audithttp
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/otel/log"
 
@@ -13,19 +12,22 @@ import (
 // NewHandler wraps h so that every request it serves, unless excluded by
 // the options, is emitted as one audit record for operation.
 func NewHandler(h http.Handler, operation string, opts ...Option) http.Handler {
-	return &handler{next: h, operation: operation, cfg: newConfig(opts)}
+	mux, _ := h.(*http.ServeMux)
+	return &handler{next: h, mux: mux, operation: operation, cfg: newConfig(opts)}
 }
 
 // NewMiddleware returns a middleware that wraps handlers like NewHandler.
 func NewMiddleware(operation string, opts ...Option) func(http.Handler) http.Handler {
 	cfg := newConfig(opts)
 	return func(h http.Handler) http.Handler {
-		return &handler{next: h, operation: operation, cfg: cfg}
+		mux, _ := h.(*http.ServeMux)
+		return &handler{next: h, mux: mux, operation: operation, cfg: cfg}
 	}
 }
 
 type handler struct {
 	next      http.Handler
+	mux       *http.ServeMux // next, when it is one: policy patterns are found before it routes
 	operation string
 	cfg       *config
 }
@@ -38,9 +40,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
+	if cfg.health != nil && cfg.health() != nil {
+		refuse(w)
+		return
+	}
 
-	start := time.Now()
-	ex := &exchange{cfg: cfg, operation: h.operation, start: start, id: newRecordID(start)}
+	host, _ := splitHost(r.Host)
+	p, audited := cfg.planFor(r, host, r.Pattern, h.mux)
+	if !audited {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	ex := &exchange{audit: newAudit(cfg, p), operation: h.operation}
 	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	ex.req = r
 	ex.startRequestBody()
@@ -54,4 +65,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	h.next.ServeHTTP(ww, r)
 	ex.finish(nil)
+}
+
+// refuse answers a request that cannot be audited (WithFailClosed). The
+// reason stays in the service's own health reporting: the client learns only
+// that it may retry.
+func refuse(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "audit trail unavailable", http.StatusServiceUnavailable)
 }

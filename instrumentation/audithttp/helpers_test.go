@@ -70,13 +70,19 @@ func (r *recorder) count() int {
 func setup(t *testing.T, h http.Handler, opts ...audithttp.Option) (*httptest.Server, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	// Duplicates allowed, so that a duplicate key audithttp emitted would
-	// be seen by the tests instead of being hidden by the SDK.
-	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(sdklog.NewSimpleProcessor(rec)))
-	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
-	srv := httptest.NewServer(audithttp.NewHandler(h, "test-op", append([]audithttp.Option{audithttp.WithLoggerProvider(lp)}, opts...)...))
+	srv := httptest.NewServer(audithttp.NewHandler(h, "test-op", append([]audithttp.Option{audithttp.WithLoggerProvider(providerFor(t, rec))}, opts...)...))
 	t.Cleanup(srv.Close)
 	return srv, rec
+}
+
+// providerFor returns a synchronous logger provider exporting to rec.
+// Duplicates are allowed, so that a duplicate key audithttp emitted would
+// be seen by the tests instead of being hidden by the SDK.
+func providerFor(t *testing.T, rec *recorder) *sdklog.LoggerProvider {
+	t.Helper()
+	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(sdklog.NewSimpleProcessor(rec)))
+	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
+	return lp
 }
 
 func attrs(rec sdklog.Record) map[string]attribute.Value {

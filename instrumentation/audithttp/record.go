@@ -1,7 +1,6 @@
 package audithttp
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,22 +9,14 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
-	"unsafe"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/log"
 
 	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/internal/mask"
 )
-
-// attrPool recycles the attribute slices records are built in: Record.AddAttributes
-// copies them, so the slice is free again once the record is emitted.
-var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 64); return &s }}
 
 // finish builds the record once the handler has returned or panicked (pv is
 // the panic value) and emits it. Nothing here may break the response: a
@@ -45,18 +36,15 @@ func (ex *exchange) finish(pv any) {
 		status = http.StatusInternalServerError
 	}
 
-	ap := attrPool.Get().(*[]attribute.KeyValue)
-	attrs := (*ap)[:0]
-	defer func() {
-		clear(attrs) // drop references to this request's strings
-		*ap = attrs[:0]
-		attrPool.Put(ap)
-	}()
+	ap, attrs := getAttrs()
+	defer func() { putAttrs(ap, attrs) }() // attrs as built, not as it is now
 	attrs = ex.requestAttrs(attrs)
 	attrs = ex.responseAttrs(attrs, status, end)
 	attrs = ex.errorAttrs(attrs, status, pv)
 	attrs = ex.userAttrs(attrs, status)
-	ex.emit(attrs, status, pv, end)
+	// The request's context carries the trace; its cancellation (a client
+	// that went away) must not cancel the record.
+	ex.emit(ex.req.Context(), auditconv.EventHTTPServer, attrs, status, pv != nil, end)
 }
 
 // requestAttrs appends what the record says about the request and who sent
@@ -96,7 +84,7 @@ func (ex *exchange) requestAttrs(attrs []attribute.KeyValue) []attribute.KeyValu
 	if sid := ex.sessionID(); sid != "" {
 		attrs = append(attrs, attribute.String(auditconv.SessionID, sid))
 	}
-	if cfg.headers {
+	if ex.plan.headers {
 		attrs = ex.headerAttrs(attrs, r.Header, requestHeaderKey)
 	}
 	reqSize := ex.reqCap.total
@@ -115,7 +103,7 @@ func (ex *exchange) responseAttrs(attrs []attribute.KeyValue, status int, end ti
 		attribute.Int(auditconv.HTTPResponseStatusCode, status),
 		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
 	)
-	if ex.cfg.headers {
+	if ex.plan.headers {
 		if !ex.wroteHeader {
 			// Nothing was written: net/http sends the header as it is now.
 			ex.respHeaders = ex.headerAttrs(ex.respHeaders, ex.w.Header(), responseHeaderKey)
@@ -148,8 +136,8 @@ func (ex *exchange) errorAttrs(attrs []attribute.KeyValue, status int, pv any) [
 		if pv != http.ErrAbortHandler { // a deliberate abort, which net/http does not log either
 			attrs = append(attrs, attribute.String(auditconv.ExceptionStacktrace, ex.mask((*mask.Masker).Free, string(debug.Stack()))))
 		}
-	case status >= 500:
-		attrs = append(attrs, attribute.String(auditconv.ErrorType, strconv.Itoa(status)))
+	default:
+		attrs = statusErrorAttrs(attrs, status)
 	}
 	return attrs
 }
@@ -170,26 +158,6 @@ func (ex *exchange) userAttrs(attrs []attribute.KeyValue, status int) []attribut
 	return attrs
 }
 
-// emit sends the record with attrs to the configured logger.
-func (ex *exchange) emit(attrs []attribute.KeyValue, status int, pv any, end time.Time) {
-	var rec log.Record
-	rec.SetEventName(auditconv.EventHTTPServer)
-	rec.SetTimestamp(ex.start)
-	rec.SetObservedTimestamp(end)
-	num, text := auditconv.Severity(status, pv != nil)
-	rec.SetSeverity(log.Severity(num))
-	rec.SetSeverityText(text)
-	rec.AddAttributes(attrs...)
-	// The request's context carries the trace; its cancellation (a client
-	// that went away) must not cancel the record. It is canceled only after
-	// ServeHTTP returns, so a live one stays live while Emit runs.
-	ctx := ex.req.Context()
-	if ctx.Err() != nil {
-		ctx = context.WithoutCancel(ctx)
-	}
-	ex.cfg.logger.Emit(ctx, rec)
-}
-
 // path is url.path, masked by the route's wildcards (/reset/{token}).
 func (ex *exchange) path() string {
 	p := ex.req.URL.Path
@@ -197,16 +165,6 @@ func (ex *exchange) path() string {
 		p, _ = ex.cfg.masker.Path(ex.req.Pattern, p)
 	}
 	return p
-}
-
-// mask applies f with the configured masker, or returns s when masking at
-// the source is off.
-func (ex *exchange) mask(f func(*mask.Masker, string) (string, int), s string) string {
-	if ex.cfg.masker == nil {
-		return s
-	}
-	out, _ := f(ex.cfg.masker, s)
-	return out
 }
 
 // dedupUserAttrs keeps every key once, so that the record never carries
@@ -266,41 +224,6 @@ func (ex *exchange) scheme(viaProxy bool) string {
 		}
 	}
 	return "http"
-}
-
-// headerAttrs appends one masked string-slice attribute per header.
-func (ex *exchange) headerAttrs(attrs []attribute.KeyValue, h http.Header, key func(string) string) []attribute.KeyValue {
-	for name, values := range h {
-		if ex.cfg.masker != nil {
-			values, _ = ex.cfg.masker.Header(name, values)
-		}
-		attrs = append(attrs, attribute.StringSlice(key(name), values))
-	}
-	return attrs
-}
-
-// bodyAttrs appends the captured body, masked for its content type: a
-// string when it is valid UTF-8, bytes otherwise.
-func (ex *exchange) bodyAttrs(attrs []attribute.KeyValue, c *capture, contentType, contentKey, truncKey string) []attribute.KeyValue {
-	if !c.on || len(c.buf) == 0 {
-		return attrs
-	}
-	b := c.buf
-	if ex.cfg.masker != nil {
-		// The capture is done and the buffer is ours: mask it where it is.
-		b, _ = ex.cfg.masker.BodyInPlace(contentType, b)
-	}
-	if utf8.Valid(b) {
-		// b is never written again: the capture is done and masking
-		// returns it or a slice of its own.
-		attrs = append(attrs, attribute.String(contentKey, unsafe.String(unsafe.SliceData(b), len(b))))
-	} else {
-		attrs = append(attrs, attribute.ByteSlice(contentKey, b))
-	}
-	if c.truncated {
-		attrs = append(attrs, attribute.Bool(truncKey, true))
-	}
-	return attrs
 }
 
 // splitHost splits a Host header into host and port (0 when absent).

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"net/url"
 	"strings"
 	"time"
 
@@ -71,16 +72,51 @@ func Record(lr plog.LogRecord) store.Record {
 	if lr.Body().Type() != pcommon.ValueTypeEmpty {
 		r.LogBody = lr.Body().AsRaw()
 	}
+	full, hasFull := "", false
 	for k, v := range lr.Attributes().All() {
+		if k == auditconv.URLFull && v.Type() == pcommon.ValueTypeStr {
+			full, hasFull = v.Str(), true // after the loop: explicit parts win over it
+			continue
+		}
 		if promote(&r, k, v) {
 			continue
 		}
-		if r.Attributes == nil {
-			r.Attributes = map[string]any{}
-		}
-		r.Attributes[k] = v.AsRaw()
+		r.Attributes = addAttribute(r.Attributes, k, v.AsRaw())
+	}
+	if hasFull && !promoteURL(&r, full) {
+		r.Attributes = addAttribute(r.Attributes, auditconv.URLFull, full)
 	}
 	return r
+}
+
+func addAttribute(m map[string]any, k string, v any) map[string]any {
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[k] = v
+	return m
+}
+
+// promoteURL fills the scheme, host, path and query of r that no attribute
+// of their own set from url.full (an outbound call's record carries only
+// the whole URL), so that client and server records fill the same
+// columns. The userinfo and fragment are not stored; a URL that does not
+// parse as an absolute URL is not promoted.
+func promoteURL(r *store.Record, full string) bool {
+	u, err := url.Parse(full)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return false
+	}
+	fill := func(field *string, v string) {
+		if *field == "" {
+			*field = v
+		}
+	}
+	fill(&r.Scheme, u.Scheme)
+	fill(&r.Host, u.Hostname())
+	fill(&r.Path, u.Path) // decoded, as the server side records it
+	fill(&r.Query, u.RawQuery)
+	return true
 }
 
 // stringFields are the attributes promoted to a string field of the record.
@@ -120,7 +156,7 @@ func promote(r *store.Record, k string, v pcommon.Value) bool {
 		n, ok := intOf(v)
 		r.Status = int(n)
 		return ok
-	case auditconv.HTTPServerRequestDuration:
+	case auditconv.HTTPServerRequestDuration, auditconv.HTTPClientRequestDuration:
 		if v.Type() == pcommon.ValueTypeDouble {
 			r.DurationMS = v.Double() * 1000
 			return true

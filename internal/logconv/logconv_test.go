@@ -139,3 +139,46 @@ func TestTimestampsAndNumbersNeverWrap(t *testing.T) {
 		t.Errorf("status 503.0: %d", r.Status)
 	}
 }
+
+func TestClientRecordFillsTheURLColumns(t *testing.T) {
+	for _, c := range []struct {
+		name                      string
+		attrs                     func(pcommon.Map)
+		scheme, host, path, query string
+		keepsFull                 bool
+	}{
+		{"client record", func(a pcommon.Map) {
+			a.PutStr(auditconv.URLFull, "https://user@pay.example.com:8443/v1/charges/a%2Fb?api_key=****&n=1")
+			a.PutStr(auditconv.ServerAddress, "pay.example.com")
+			a.PutDouble(auditconv.HTTPClientRequestDuration, 0.25)
+		}, "https", "pay.example.com", "/v1/charges/a/b", "api_key=****&n=1", false},
+		{"explicit parts win", func(a pcommon.Map) {
+			a.PutStr(auditconv.URLPath, "/explicit")
+			a.PutStr(auditconv.URLFull, "http://h.example/other?q=1")
+		}, "http", "h.example", "/explicit", "q=1", false},
+		{"not an absolute URL", func(a pcommon.Map) {
+			a.PutStr(auditconv.URLFull, "/relative?q=1")
+		}, "", "", "", "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lr := plog.NewLogRecord()
+			lr.SetEventName(auditconv.EventHTTPClient)
+			c.attrs(lr.Attributes())
+			r := Record(lr)
+			if r.Scheme != c.scheme || r.Host != c.host || r.Path != c.path || r.Query != c.query {
+				t.Errorf("scheme %q host %q path %q query %q", r.Scheme, r.Host, r.Path, r.Query)
+			}
+			if _, kept := r.Attributes[auditconv.URLFull]; kept != c.keepsFull {
+				t.Errorf("url.full kept as an attribute: %v, want %v", kept, c.keepsFull)
+			}
+			if r.EventName != auditconv.EventHTTPClient {
+				t.Errorf("event %q", r.EventName)
+			}
+		})
+	}
+	lr := plog.NewLogRecord()
+	lr.Attributes().PutDouble(auditconv.HTTPClientRequestDuration, 0.25)
+	if r := Record(lr); r.DurationMS != 250 || len(r.Attributes) != 0 {
+		t.Errorf("client duration: %v ms, attributes %v", r.DurationMS, r.Attributes)
+	}
+}

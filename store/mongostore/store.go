@@ -227,6 +227,9 @@ func filter(f store.Filter, withCursor bool) bson.D {
 		}
 		q = append(q, bson.E{Key: "$and", Value: bson.A{bson.D{{Key: "$or", Value: fields}}}})
 	}
+	if f.EventName != "" {
+		q = append(q, bson.E{Key: "event_name", Value: f.EventName})
+	}
 	if withCursor && !f.After.IsZero() {
 		at := f.After.Timestamp.UTC()
 		q = append(q, bson.E{Key: "$or", Value: bson.A{

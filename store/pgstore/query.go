@@ -60,6 +60,9 @@ func where(f store.Filter, withCursor bool) (string, []any) {
 	if f.Q != "" {
 		add(sqlSearchExpr+" ILIKE $%d", likeContains(f.Q))
 	}
+	if f.EventName != "" {
+		add("event_name = $%d", f.EventName)
+	}
 	if withCursor && !f.After.IsZero() {
 		args = append(args, f.After.Timestamp, f.After.ID)
 		conds = append(conds, fmt.Sprintf("(ts, id) < ($%d, $%d::uuid)", len(args)-1, len(args)))

@@ -212,6 +212,9 @@ func testFilters(t *testing.T, s store.Store) {
 	recs[12].UserID = "refunder"
 	recs[13].RequestBody = "100%_off"                                               // '%' and '_' must be literal in a search
 	recs[14].RequestBody, recs[14].RequestBodyBinary = "", []byte("refund\x00\xff") // binary bodies are not searched
+	for i := 2; i < len(recs); i += 7 {
+		recs[i].EventName = auditconv.EventHTTPClient // outbound calls, stored alongside
+	}
 	if _, err := s.Write(ctx(t), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +251,9 @@ func testFilters(t *testing.T, s store.Store) {
 		{"search wildcards literal", store.Filter{Q: "%_"}, func(r store.Record) bool { return searchHit(r, "%_") }},
 		{"search path", store.Filter{Q: "/ADMIN_X"}, func(r store.Record) bool { return searchHit(r, "/admin_x") }},
 		{"search and filter", store.Filter{Q: "refund", StatusMin: 400}, func(r store.Record) bool { return searchHit(r, "refund") && r.Status >= 400 }},
+		{"client events", store.Filter{EventName: auditconv.EventHTTPClient}, func(r store.Record) bool { return r.EventName == auditconv.EventHTTPClient }},
+		{"server events", store.Filter{EventName: auditconv.EventHTTPServer, Methods: []string{"POST"}},
+			func(r store.Record) bool { return r.EventName == auditconv.EventHTTPServer && r.Method == "POST" }},
 		{"combined", store.Filter{Methods: []string{"GET"}, StatusMax: 299, ServiceName: "orders", Since: ts.Add(5 * time.Minute)},
 			func(r store.Record) bool {
 				return r.Method == "GET" && r.Status <= 299 && r.ServiceName == "orders" && !r.Timestamp.Before(ts.Add(5*time.Minute))

@@ -1,0 +1,152 @@
+package auditexport
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// otlpReceiver is an OTLP/HTTP endpoint that keeps the request bodies.
+type otlpReceiver struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	o.mu.Lock()
+	o.bodies = append(o.bodies, b)
+	o.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-protobuf")
+}
+
+func (o *otlpReceiver) get() [][]byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([][]byte(nil), o.bodies...)
+}
+
+func otlpExporter(t *testing.T, recv *otlpReceiver) sdklog.Exporter {
+	t.Helper()
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	exp, err := otlploghttp.New(context.Background(), otlploghttp.WithEndpointURL(srv.URL+"/v1/logs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp
+}
+
+// TestSpooledRecordIsIdentical: one provider sends every record both
+// directly (SimpleProcessor) and through the spool, each to its own OTLP
+// endpoint; the two endpoints receive byte-identical requests. The records
+// carry a resource with a schema URL, a scope with version, schema URL and
+// attributes, trace context, both timestamps, severity, event name, a map
+// body, and attributes of every type, nested maps and slices, bytes, empty
+// values, and NUL and non-ASCII text in strings.
+func TestSpooledRecordIsIdentical(t *testing.T) {
+	direct, spooled := &otlpReceiver{}, &otlpReceiver{}
+	dp, err := NewDurableProcessor(otlpExporter(t, spooled), t.TempDir(), WithExportMaxBatchSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := resource.NewWithAttributes("https://opentelemetry.io/schemas/1.26.0",
+		attribute.String("service.name", "payments"), attribute.Int64("service.instance.num", 3))
+	lp := sdklog.NewLoggerProvider(sdklog.WithResource(res),
+		sdklog.WithProcessor(sdklog.NewSimpleProcessor(otlpExporter(t, direct))),
+		sdklog.WithProcessor(dp))
+	defer lp.Shutdown(context.Background())
+	logger := lp.Logger("github.com/otelaudit/otelaudit/instrumentation/audithttp",
+		log.WithInstrumentationVersion("0.1.0"), log.WithSchemaURL("https://example.com/s"),
+		log.WithInstrumentationAttributes(attribute.String("team", "core")))
+
+	nested := attribute.MapValue(
+		attribute.String("s", "x\x00y\u00e9"),
+		attribute.Bool("b", true),
+		attribute.Float64("f", -0.5),
+		attribute.KeyValue{Key: "bytes", Value: attribute.ByteSliceValue([]byte{0, 1, 0xff})},
+		attribute.KeyValue{Key: "list", Value: attribute.SliceValue(attribute.IntValue(1), attribute.StringValue("two"),
+			attribute.MapValue(attribute.String("deep", "er")), attribute.Value{})},
+		attribute.KeyValue{Key: "empty", Value: attribute.Value{}},
+	)
+	tid, _ := trace.TraceIDFromHex("0102030405060708090a0b0c0d0e0f10")
+	sid, _ := trace.SpanIDFromHex("1112131415161718")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+
+	for i := range 3 {
+		var r log.Record
+		r.SetEventName("http.server.audit")
+		r.SetTimestamp(time.Unix(1700000000, 123456789+int64(i)))
+		r.SetObservedTimestamp(time.Unix(1700000001, 987654321))
+		r.SetSeverity(log.SeverityWarn)
+		r.SetSeverityText("WARN")
+		r.SetBody(nested)
+		r.AddAttributes(
+			attribute.String("audit.record.id", "0190c7a0-0000-7000-8000-00000000000"+string(rune('0'+i))),
+			attribute.Int("http.response.status_code", 404),
+			attribute.Float64("http.server.request.duration", 0.00125),
+			attribute.StringSlice("http.request.header.accept", []string{"a", "b"}),
+			attribute.BoolSlice("bools", []bool{true, false}),
+			attribute.Int64Slice("ints", []int64{-1, 1 << 62}),
+			attribute.Float64Slice("floats", []float64{1.5, -2}),
+			attribute.KeyValue{Key: "http.response.body.content", Value: attribute.ByteSliceValue([]byte("\x89PNG\x00"))},
+			attribute.KeyValue{Key: "nested", Value: nested},
+		)
+		emitCtx := ctx
+		if i == 2 {
+			emitCtx = context.Background() // no trace context
+		}
+		logger.Emit(emitCtx, r)
+	}
+	if err := lp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d, s := direct.get(), spooled.get()
+	if len(d) != 3 || len(s) != 3 {
+		t.Fatalf("%d direct and %d spooled requests, want 3 each", len(d), len(s))
+	}
+	for i := range d {
+		if !bytes.Equal(d[i], s[i]) {
+			t.Errorf("record %d: the spooled request (%d bytes) differs from the direct one (%d bytes)", i, len(s[i]), len(d[i]))
+		}
+	}
+}
+
+// TestInvalidUTF8DoesNotBlock: OTLP cannot carry a string that is not
+// valid UTF-8 (the exporter fails to marshal it, every time). The spool
+// stores it with U+FFFD in place of the bad bytes, so it is delivered and
+// the records behind it are not held up.
+func TestInvalidUTF8DoesNotBlock(t *testing.T) {
+	recv := &otlpReceiver{}
+	dp, err := NewDurableProcessor(otlpExporter(t, recv), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(dp))
+	defer lp.Shutdown(context.Background())
+	var r log.Record
+	r.AddAttributes(attribute.String("user.id", "a\xffb"))
+	lp.Logger("t").Emit(context.Background(), r)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := lp.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := recv.get()
+	if len(b) != 1 || !bytes.Contains(b[0], []byte("a\uFFFDb")) {
+		t.Fatalf("requests %q, want one holding a\uFFFDb", b)
+	}
+}
