@@ -82,3 +82,30 @@ wait $collector || true
 echo
 echo "GET 2xx requests are sampled at 50% (see config/dual.yaml); writes and errors are all kept."
 echo "Records stay in $AUDIT_POSTGRES_TABLE and database $AUDIT_MONGO_DATABASE; re-run to add more."
+
+# The viewer over the demo table, left running after the tour, with one
+# demo account whose password is made afresh each run.
+viewer_addr="${AUDIT_VIEWER_ADDR:-127.0.0.1:8080}"
+if [ -f "$work/viewer.pid" ]; then
+	kill "$(cat "$work/viewer.pid")" 2>/dev/null || true
+	rm -f "$work/viewer.pid"
+fi
+password="demo-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$password" | "$work/auditctl" passwd demo >"$work/viewer-users"
+nohup "$work/auditctl" serve --table "$AUDIT_POSTGRES_TABLE" --users "$work/viewer-users" --addr "$viewer_addr" \
+	>"$work/viewer.log" 2>&1 &
+echo $! >"$work/viewer.pid"
+for _ in $(seq 1 50); do
+	grep -q "viewer on" "$work/viewer.log" && break
+	kill -0 "$(cat "$work/viewer.pid")" 2>/dev/null || break
+	sleep 0.2
+done
+if grep -q "viewer on" "$work/viewer.log"; then
+	echo
+	echo "== Viewer (auditctl serve, still running; stop it with: kill $(cat "$work/viewer.pid"))"
+	echo "   URL:   http://$viewer_addr/"
+	echo "   login: demo / $password"
+else
+	echo "auditctl serve did not start (set AUDIT_VIEWER_ADDR if $viewer_addr is taken):"
+	tail -5 "$work/viewer.log"
+fi

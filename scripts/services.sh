@@ -5,7 +5,9 @@
 #     postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 #     (installed with apt-get when absent; 127.0.0.1 trusted for postgres)
 #   - the MongoDB-wire test server (FerretDB embedded, tools/ferretdb) on
-#     127.0.0.1:27017, built once and cached.
+#     127.0.0.1:27017, built once and cached;
+#   - headless Chromium for the viewer's browser test (Debian's chromium
+#     package, installed with apt-get when absent).
 # Set AUDIT_TEST_POSTGRES_DSN / AUDIT_TEST_MONGO_URI to use servers of your
 # own instead; the script then leaves that service alone.
 set -euo pipefail
@@ -113,10 +115,22 @@ mongo_down() {
 	fi
 }
 
+chromium_up() {
+	if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+		return
+	fi
+	log "Chromium: installing with apt-get (for the viewer's browser test)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq chromium >/dev/null
+	log "Chromium: ready"
+}
+
 case "${1:-}" in
 up)
 	postgres_up
 	mongo_up
+	chromium_up
 	;;
 down)
 	mongo_down

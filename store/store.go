@@ -94,9 +94,15 @@ type Filter struct {
 	UserID               string
 	TraceID              string
 	ServiceName          string
-	EventName            string // event_name: auditconv.EventHTTPServer or EventHTTPClient, for example
-	Limit                int    // at most this many records; DefaultLimit when 0
-	After                Cursor // keyset pagination: continue after this record
+	Route                string // the route template, exactly
+	ClientAddress        string // the client address, exactly
+	// Q searches, case-insensitively, for a substring of the path, query,
+	// user id or the request and response bodies (text bodies only;
+	// PostgreSQL searches the first 65536 characters of each body).
+	Q         string
+	EventName string // event_name: auditconv.EventHTTPServer or EventHTTPClient, for example
+	Limit     int    // at most this many records; DefaultLimit when 0
+	After     Cursor // keyset pagination: continue after this record
 }
 
 // DefaultLimit is the page size of a query without a Limit.
@@ -290,4 +296,70 @@ func (w *WriteReport) Result(outage error) (WriteResult, error) {
 		return w.WriteResult, errs[0]
 	}
 	return w.WriteResult, errors.Join(errs...)
+}
+
+// Bucket counts the records of one time slot by status class.
+type Bucket struct {
+	Start, End time.Time
+	// ByClass[c] counts the records with status in [c*100, c*100+99];
+	// ByClass[0] those without a status (or outside 100-599).
+	ByClass [6]int64
+}
+
+// Timeliner is a Store that counts the records of a filter per time slot
+// and status class in one query; see Timeline.
+type Timeliner interface {
+	Timeline(ctx context.Context, f Filter, buckets int) ([]Bucket, error)
+}
+
+// Timeline returns the counts of the records f selects in buckets equal
+// slots of [f.Since, f.Until), which must both be set. A store that is not
+// a Timeliner is asked one Count per slot and class.
+func Timeline(ctx context.Context, s Store, f Filter, buckets int) ([]Bucket, error) {
+	if f.Since.IsZero() || f.Until.IsZero() || !f.Since.Before(f.Until) || buckets < 1 {
+		return nil, fmt.Errorf("store: timeline: want Since < Until and buckets > 0")
+	}
+	f.After, f.Limit = Cursor{}, 0
+	if t, ok := s.(Timeliner); ok {
+		return t.Timeline(ctx, f, buckets)
+	}
+	out := Slots(f.Since, f.Until, buckets)
+	for i := range out {
+		g := f
+		g.Since, g.Until = out[i].Start, out[i].End
+		total, err := s.Count(ctx, g)
+		if err != nil {
+			return nil, fmt.Errorf("store: timeline: %w", err)
+		}
+		out[i].ByClass[0] = total // less the classes counted below
+		for c := 1; c <= 5; c++ {
+			h := g
+			h.StatusMin, h.StatusMax = max(f.StatusMin, c*100), c*100+99
+			if f.StatusMax > 0 {
+				h.StatusMax = min(f.StatusMax, h.StatusMax)
+			}
+			if h.StatusMin > h.StatusMax {
+				continue
+			}
+			n, err := s.Count(ctx, h)
+			if err != nil {
+				return nil, fmt.Errorf("store: timeline: %w", err)
+			}
+			out[i].ByClass[c] = n
+			out[i].ByClass[0] -= n
+		}
+	}
+	return out, nil
+}
+
+// Slots divides [since, until) into n equal buckets, without counts.
+func Slots(since, until time.Time, n int) []Bucket {
+	step := until.Sub(since) / time.Duration(n)
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].Start = since.Add(time.Duration(i) * step)
+		out[i].End = since.Add(time.Duration(i+1) * step)
+	}
+	out[n-1].End = until
+	return out
 }

@@ -24,6 +24,7 @@ type connFlags struct {
 	database   string
 	collection string
 	timeout    time.Duration
+	readOnly   bool // open PostgreSQL read-only (serve)
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, allowAll bool) {
@@ -92,7 +93,7 @@ func (c *connFlags) open(ctx context.Context, backend string) (store.Store, erro
 	switch backend {
 	case "postgres":
 		s, err := pgstore.Open(ctx, pgstore.Config{DSN: c.dsn, Table: c.table, Schema: c.schema, Partition: c.partition,
-			CreateSchema: true, Timeout: c.timeout})
+			CreateSchema: true, Timeout: c.timeout, ReadOnly: c.readOnly})
 		if err != nil {
 			return nil, err
 		}

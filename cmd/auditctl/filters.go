@@ -71,31 +71,11 @@ func isRecordID(s string) bool {
 
 // parseStatus parses 500, 5xx or 400-499 into an inclusive range.
 func parseStatus(s string) (lo, hi int, err error) {
-	if s == "" {
-		return 0, 0, nil
+	lo, hi, err = auditconv.ParseStatusRange(s)
+	if err != nil {
+		return 0, 0, usageError{err.Error()}
 	}
-	bad := usagef("unknown status %q: want a code (500), a class (5xx) or a range (400-499)", s)
-	switch {
-	case len(s) == 3 && (strings.HasSuffix(s, "xx") || strings.HasSuffix(s, "XX")):
-		c := s[0] - '0'
-		if c < 1 || c > 5 {
-			return 0, 0, bad
-		}
-		return int(c) * 100, int(c)*100 + 99, nil
-	case strings.Contains(s, "-"):
-		a, b, _ := strings.Cut(s, "-")
-		x, err1 := strconv.Atoi(a)
-		y, err2 := strconv.Atoi(b)
-		if err1 != nil || err2 != nil || x < 100 || y > 599 || x > y {
-			return 0, 0, bad
-		}
-		return x, y, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 100 || n > 599 {
-		return 0, 0, bad
-	}
-	return n, n, nil
+	return lo, hi, nil
 }
 
 // parseMethods splits GET,POST into upper-case methods.

@@ -1,10 +1,12 @@
 // Command auditctl is the operator CLI of otelaudit: it migrates, queries,
-// shows and cleans up the audit log in PostgreSQL or MongoDB.
+// shows and cleans up the audit log in PostgreSQL or MongoDB, and serves a
+// read-only web viewer of it.
 //
 //	auditctl migrate --backend postgres --partition day
 //	auditctl query --since 1h --status 5xx --method POST
 //	auditctl show 0193a0c2-…
 //	auditctl cleanup --days 90 --dry-run
+//	auditctl serve --users viewer-users
 //	auditctl --backend mongo query --since 1h
 //	auditctl keygen --key audit.key
 //	auditctl verify --key audit.key.pub --since 7d
@@ -45,6 +47,8 @@ var commands = []command{
 	{"keygen", "make an Ed25519 key pair for integrity checkpoints", runKeygen},
 	{"verify", "check records and checkpoints: altered, missing, uncovered", runVerify},
 	{"checkpoint", "print the latest signed checkpoint of each writer", runCheckpoint},
+	{"serve", "run the read-only web viewer of the audit log", runServe},
+	{"passwd", "print a users file line for the viewer (password on stdin)", runPasswd},
 }
 
 func main() {

@@ -32,6 +32,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if backend == "postgres" {
 			fmt.Fprintf(stdout, "migrated %s.%s (partition by %s)\n", c.schema, c.table, c.partition)
+			if n := s.(*pgstore.Store).Notice(); n != "" {
+				fmt.Fprintf(stderr, "auditctl migrate: note: %s\n", n)
+			}
 		} else {
 			fmt.Fprintf(stdout, "migrated %s.%s (indexes)\n", c.database, c.collection)
 		}

@@ -29,6 +29,9 @@ type Config struct {
 	Retention time.Duration `mapstructure:"retention"`
 	// CreateSchema creates the schema when it does not exist.
 	CreateSchema bool `mapstructure:"create_schema"`
+	// SearchIndex keeps the trigram index that makes search (auditctl
+	// serve) fast; it costs ingest (docs/viewer.md).
+	SearchIndex bool `mapstructure:"search_index"`
 
 	// Integrity, when set, writes a signed checkpoint with every batch
 	// (docs/integrity.md).
@@ -43,14 +46,15 @@ type Config struct {
 
 func (c *Config) storeConfig() pgstore.Config {
 	return pgstore.Config{
-		DSN:          string(c.DSN),
-		Table:        c.Table,
-		Schema:       c.Schema,
-		CreateSchema: c.CreateSchema,
-		Partition:    c.Partition,
-		Premake:      c.Premake,
-		Retention:    c.Retention,
-		Timeout:      c.Timeout,
+		DSN:           string(c.DSN),
+		Table:         c.Table,
+		Schema:        c.Schema,
+		CreateSchema:  c.CreateSchema,
+		Partition:     c.Partition,
+		Premake:       c.Premake,
+		Retention:     c.Retention,
+		Timeout:       c.Timeout,
+		NoSearchIndex: !c.SearchIndex,
 	}
 }
 

@@ -32,6 +32,9 @@ func newExporter(cfg *Config, set exporter.Settings) (*storeexporter.Exporter, e
 				s.Close()
 				return nil, err
 			}
+			if n := s.Notice(); n != "" {
+				set.Logger.Warn(n)
+			}
 			return s, nil
 		},
 		Permanent: permanentConnectError,

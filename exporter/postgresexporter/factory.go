@@ -23,6 +23,7 @@ func createDefaultConfig() component.Config {
 		Partition:    pgstore.PartitionDay,
 		Premake:      pgstore.DefaultPremake,
 		CreateSchema: true,
+		SearchIndex:  true,
 		// COPY wants batches in the thousands.
 		ExporterSettings: storeexporter.DefaultExporterSettings(1000, 10000),
 	}

@@ -213,6 +213,21 @@ func filter(f store.Filter, withCursor bool) bson.D {
 	if f.ServiceName != "" {
 		q = append(q, bson.E{Key: "service_name", Value: f.ServiceName})
 	}
+	if f.Route != "" {
+		q = append(q, bson.E{Key: "route", Value: f.Route})
+	}
+	if f.ClientAddress != "" {
+		q = append(q, bson.E{Key: "client_address", Value: f.ClientAddress})
+	}
+	if f.Q != "" {
+		// Case-insensitive substring of any searched field; unindexed.
+		re := bson.Regex{Pattern: regexp.QuoteMeta(f.Q), Options: "i"}
+		var fields bson.A
+		for _, k := range []string{"path", "query", "user_id", "request_body", "response_body"} {
+			fields = append(fields, bson.D{{Key: k, Value: re}})
+		}
+		q = append(q, bson.E{Key: "$and", Value: bson.A{bson.D{{Key: "$or", Value: fields}}}})
+	}
 	if f.EventName != "" {
 		q = append(q, bson.E{Key: "event_name", Value: f.EventName})
 	}

@@ -93,3 +93,48 @@ func openBench(b *testing.B, dsn, partition string) *pgstore.Store {
 	}
 	return s
 }
+
+// BenchmarkWriteSearchIndex measures what the trigram search index
+// (migration 4) costs ingest: the same 4 KB records written alternately
+// into a table with the index and one without (NoSearchIndex), in the same
+// run. index-cost is the time with the index over the time without.
+func BenchmarkWriteSearchIndex(b *testing.B) {
+	dsn := testdb.PostgresDSN(b)
+	const batch = 1000
+	open := func(noIndex bool) *pgstore.Store {
+		table := testdb.Name("bench")
+		testdb.DropTable(b, dsn, "public", table)
+		s, err := pgstore.Open(context.Background(), pgstore.Config{DSN: dsn, Table: table, NoSearchIndex: noIndex})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		if err := s.Migrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	with, without := open(false), open(true)
+	var tWith, tWithout time.Duration
+	start := time.Now().UTC()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, s := range []*pgstore.Store{without, with} {
+			b.StopTimer()
+			recs := rows4K(batch, start.Add(time.Duration(i)*time.Second))
+			b.StartTimer()
+			t0 := time.Now()
+			if _, err := s.Write(context.Background(), recs); err != nil {
+				b.Fatal(err)
+			}
+			if j == 0 {
+				tWithout += time.Since(t0)
+			} else {
+				tWith += time.Since(t0)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/tWithout.Seconds(), "rows/s-no-index")
+	b.ReportMetric(float64(b.N*batch)/tWith.Seconds(), "rows/s-index")
+	b.ReportMetric(tWith.Seconds()/tWithout.Seconds(), "index-cost")
+}

@@ -48,6 +48,14 @@ type Config struct {
 	// Timeout bounds connecting and each statement the store sends on its
 	// own (Migrate, partition creation); DefaultTimeout when 0.
 	Timeout time.Duration
+	// ReadOnly makes every transaction of the store's connections
+	// read-only (default_transaction_read_only), for readers such as
+	// auditctl serve: the server then refuses any write.
+	ReadOnly bool
+	// NoSearchIndex leaves out the trigram index that serves
+	// store.Filter.Q, for deployments that rarely search and would rather
+	// not pay its cost on every write; search then scans.
+	NoSearchIndex bool
 	// PartitionCreated, when set, is called with the name of each
 	// partition the store creates (ahead of time or for a record's
 	// timestamp), not for one that existed already.

@@ -187,8 +187,8 @@ func TestConcurrentMigrate(t *testing.T) {
 	}
 	var n, distinct int
 	conn(t).QueryRow(context.Background(), "SELECT count(*), count(DISTINCT version) FROM public."+table+"_migrations").Scan(&n, &distinct)
-	if n != 3 || distinct != 3 {
-		t.Errorf("%d migration rows (%d versions), want each of the 3 versions once", n, distinct)
+	if n != 4 || distinct != 4 {
+		t.Errorf("%d migration rows (%d versions), want each of the 4 versions once", n, distinct)
 	}
 }
 

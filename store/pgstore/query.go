@@ -51,6 +51,15 @@ func where(f store.Filter, withCursor bool) (string, []any) {
 	if f.ServiceName != "" {
 		add("service_name = $%d", f.ServiceName)
 	}
+	if f.Route != "" {
+		add("route = $%d", f.Route)
+	}
+	if f.ClientAddress != "" {
+		add("client_address = $%d", f.ClientAddress)
+	}
+	if f.Q != "" {
+		add(sqlSearchExpr+" ILIKE $%d", likeContains(f.Q))
+	}
 	if f.EventName != "" {
 		add("event_name = $%d", f.EventName)
 	}
@@ -64,11 +73,14 @@ func where(f store.Filter, withCursor bool) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // likePrefix escapes a prefix for LIKE and appends the wildcard.
-func likePrefix(p string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(p) + "%"
-}
+func likePrefix(p string) string { return likeEscaper.Replace(p) + "%" }
+
+// likeContains escapes s for LIKE and surrounds it with wildcards.
+func likeContains(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
 
 // Query returns the records f selects, newest first, at most
 // f.EffectiveLimit() of them; continue with f.After = store.CursorAfter(last).
@@ -143,4 +155,38 @@ func unmarshalJSON(b []byte, v any) error {
 		return err
 	}
 	return nil
+}
+
+// Timeline counts the records f selects per slot of [f.Since, f.Until) and
+// status class, in one query; see store.Timeline.
+func (s *Store) Timeline(ctx context.Context, f store.Filter, buckets int) ([]store.Bucket, error) {
+	if f.Since.IsZero() || f.Until.IsZero() || !f.Since.Before(f.Until) || buckets < 1 {
+		return nil, fmt.Errorf("pgstore: timeline: want Since < Until and buckets > 0")
+	}
+	out := store.Slots(f.Since, f.Until, buckets)
+	w, args := where(f, false)
+	step := f.Until.Sub(f.Since).Seconds() / float64(buckets)
+	args = append(args, f.Since, step, buckets-1)
+	n := len(args)
+	q := fmt.Sprintf(sqlTimeline, s.Table(), w, n-2, n-1, n)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: timeline %s: %w", s.Table(), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b, class int
+		var count int64
+		if err := rows.Scan(&b, &class, &count); err != nil {
+			return nil, fmt.Errorf("pgstore: timeline %s: %w", s.Table(), err)
+		}
+		if class < 1 || class > 5 {
+			class = 0
+		}
+		out[b].ByClass[class] += count
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: timeline %s: %w", s.Table(), err)
+	}
+	return out, nil
 }

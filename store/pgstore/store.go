@@ -5,6 +5,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ type Store struct {
 
 	mu         sync.Mutex
 	partitions map[string]bool // partitions known to exist
+	notice     string          // why the last Migrate left the search index out
 }
 
 var _ store.Store = (*Store)(nil)
@@ -43,6 +45,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "otelaudit"
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC" // partition bounds are parsed in UTC
+	if cfg.ReadOnly {
+		// Every transaction of every connection, implicit ones included,
+		// is read-only: the server refuses any write.
+		pc.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
@@ -125,6 +132,49 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{4, "trigram index for search over paths, queries, users and bodies", func(ctx context.Context, s *Store, tx pgx.Tx) error {
+		if s.cfg.NoSearchIndex {
+			return errDeferred
+		}
+		// A savepoint, so that a refused CREATE EXTENSION leaves the
+		// transaction, and the migrations before, intact.
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		if _, err := sp.Exec(ctx, sqlCreateTrgm); err != nil {
+			if rbErr := sp.Rollback(ctx); rbErr != nil {
+				return fmt.Errorf("roll back to savepoint: %w", rbErr)
+			}
+			s.setNotice(fmt.Sprintf("search is not indexed: %q failed (%v); a superuser (or the database owner, pg_trgm being a trusted extension) can run it in this database, then run migrate again; search works meanwhile, unindexed", sqlCreateTrgm, err))
+			return errDeferred
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		if _, err := tx.Exec(ctx, s.sql(sqlSearchIndex)); err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+		return nil
+	}},
+}
+
+// errDeferred is returned by a migration that is left for a later Migrate:
+// it is not recorded as applied.
+var errDeferred = errors.New("deferred")
+
+func (s *Store) setNotice(msg string) {
+	s.mu.Lock()
+	s.notice = msg
+	s.mu.Unlock()
+}
+
+// Notice returns why the last Migrate left an optional part of the schema
+// out (the search index, when pg_trgm could not be created), or "".
+func (s *Store) Notice() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notice
 }
 
 // Migrate creates or upgrades the schema. Versions applied are recorded in
@@ -163,11 +213,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read applied migrations: %w", err)
 		}
+		s.setNotice("")
 		for _, m := range migrations {
 			if applied[m.version] {
 				continue
 			}
-			if err := m.apply(ctx, s, tx); err != nil {
+			err := m.apply(ctx, s, tx)
+			if errors.Is(err, errDeferred) {
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.version, m.description, err)
 			}
 			if _, err := tx.Exec(ctx, s.sql(sqlRecordMigration), m.version, m.description); err != nil {

@@ -94,6 +94,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("GetUnknown", func(t *testing.T) { testGetUnknown(t, open(t)) })
 	t.Run("ReusedID", func(t *testing.T) { testReusedID(t, open(t)) })
 	t.Run("ValuesOutOfRange", func(t *testing.T) { testValuesOutOfRange(t, open(t)) })
+	t.Run("Timeline", func(t *testing.T) { testTimeline(t, open(t)) })
 	t.Run("RecordIDs", func(t *testing.T) { testRecordIDs(t, open(t)) })
 	t.Run("CanonicalForm", func(t *testing.T) { testCanonicalForm(t, open(t)) })
 }
@@ -206,6 +207,14 @@ func testFilters(t *testing.T, s store.Store) {
 	recs[3].Path = "/admin/users"
 	recs[4].Path = "/admin_x" // '_' must not act as a wildcard
 	recs[5].Path = "/adminX/%"
+	recs[6].Route = "POST /refunds"
+	recs[8].ClientAddress = "2001:db8::9"
+	recs[9].RequestBody = `{"reason":"Refund please"}`
+	recs[10].ResponseBody = "order REFUNDED"
+	recs[11].Query = "q=refund_50%25"
+	recs[12].UserID = "refunder"
+	recs[13].RequestBody = "100%_off"                                               // '%' and '_' must be literal in a search
+	recs[14].RequestBody, recs[14].RequestBodyBinary = "", []byte("refund\x00\xff") // binary bodies are not searched
 	for i := 2; i < len(recs); i += 7 {
 		recs[i].EventName = auditconv.EventHTTPClient // outbound calls, stored alongside
 	}
@@ -239,6 +248,12 @@ func testFilters(t *testing.T, s store.Store) {
 		{"user", store.Filter{UserID: "user-1"}, func(r store.Record) bool { return r.UserID == "user-1" }},
 		{"trace", store.Filter{TraceID: recs[7].TraceID}, func(r store.Record) bool { return r.TraceID == recs[7].TraceID }},
 		{"service", store.Filter{ServiceName: "billing"}, func(r store.Record) bool { return r.ServiceName == "billing" }},
+		{"route", store.Filter{Route: "POST /refunds"}, func(r store.Record) bool { return r.Route == "POST /refunds" }},
+		{"client address", store.Filter{ClientAddress: "2001:db8::9"}, func(r store.Record) bool { return r.ClientAddress == "2001:db8::9" }},
+		{"search", store.Filter{Q: "rEfUnD"}, func(r store.Record) bool { return searchHit(r, "refund") }},
+		{"search wildcards literal", store.Filter{Q: "%_"}, func(r store.Record) bool { return searchHit(r, "%_") }},
+		{"search path", store.Filter{Q: "/ADMIN_X"}, func(r store.Record) bool { return searchHit(r, "/admin_x") }},
+		{"search and filter", store.Filter{Q: "refund", StatusMin: 400}, func(r store.Record) bool { return searchHit(r, "refund") && r.Status >= 400 }},
 		{"client events", store.Filter{EventName: auditconv.EventHTTPClient}, func(r store.Record) bool { return r.EventName == auditconv.EventHTTPClient }},
 		{"server events", store.Filter{EventName: auditconv.EventHTTPServer, Methods: []string{"POST"}},
 			func(r store.Record) bool { return r.EventName == auditconv.EventHTTPServer && r.Method == "POST" }},
@@ -269,6 +284,17 @@ func testFilters(t *testing.T, s store.Store) {
 			}
 		}
 	}
+}
+
+// searchHit reports whether lower-case term is in one of the fields
+// Filter.Q searches.
+func searchHit(r store.Record, term string) bool {
+	for _, v := range []string{r.Path, r.Query, r.UserID, r.RequestBody, r.ResponseBody} {
+		if strings.Contains(strings.ToLower(v), term) {
+			return true
+		}
+	}
+	return false
 }
 
 func testPagination(t *testing.T, s store.Store) {
@@ -663,6 +689,39 @@ func testCanonicalForm(t *testing.T, s store.Store) {
 		want := integrity.AppendRecord(nil, &recs[i])
 		if enc := integrity.AppendRecord(nil, &got); string(enc) != string(want) {
 			t.Errorf("record %d: canonical form changed by the round trip:\nwritten %.600s\nread    %.600s", i, want, enc)
+		}
+	}
+}
+
+func testTimeline(t *testing.T, s store.Store) {
+	ts := base()
+	var recs []store.Record
+	for i := 0; i < 40; i++ {
+		recs = append(recs, NewRecord(ts.Add(time.Duration(i)*time.Minute), i))
+	}
+	recs[0].Status = 0
+	if _, err := s.Write(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []store.Filter{
+		{Since: ts, Until: ts.Add(40 * time.Minute)},
+		{Since: ts.Add(5 * time.Minute), Until: ts.Add(25 * time.Minute), StatusMin: 400, Methods: []string{"GET", "PUT"}},
+	} {
+		got, err := store.Timeline(ctx(t), s, f, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.Slots(f.Since, f.Until, 4)
+		for _, r := range recs {
+			if r.Timestamp.Before(f.Since) || !r.Timestamp.Before(f.Until) || r.Status < f.StatusMin ||
+				(len(f.Methods) > 0 && !slices.Contains(f.Methods, r.Method)) {
+				continue
+			}
+			i := int(r.Timestamp.Sub(f.Since) * 4 / f.Until.Sub(f.Since))
+			want[i].ByClass[r.Status/100]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("timeline of %+v:\n got %v\nwant %v", f, got, want)
 		}
 	}
 }
