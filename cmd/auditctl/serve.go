@@ -15,10 +15,13 @@ import (
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/otelaudit/otelaudit/instrumentation/auditexport"
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/internal/viewer"
+	"github.com/otelaudit/otelaudit/store"
 )
 
 // oidcSecretEnv holds the OIDC client secret, kept off the command line.
@@ -63,8 +66,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *exportMax < 1 || *pageSize < 1 || *ttl <= 0 {
 		return usagef("--export-max-rows, --page-size and --session-ttl must be > 0")
 	}
+	var checkpointKey note.Verifier
 	if *verifyKey != "" {
-		return usagef("--verify-key: this store has no checkpoints to verify against yet")
+		if checkpointKey, err = integrity.LoadVerifier(*verifyKey); err != nil {
+			return usagef("--verify-key: %v", err)
+		}
 	}
 	auth := viewer.AuthConfig{SessionTTL: *ttl, ProxyHeader: *proxyHeader}
 	if *usersFile != "" {
@@ -108,9 +114,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.Close()
+	cfg := viewer.Config{Store: s, Backend: backends[0], Auth: auth, PageSize: *pageSize,
+		ExportMaxRows: *exportMax, TLS: *certFile != ""}
+	if checkpointKey != nil {
+		cs, ok := s.(store.CheckpointStore)
+		if !ok {
+			return usagef("--verify-key: the %s store keeps no checkpoints", backends[0])
+		}
+		cfg.Verifier = checkpointVerifier{store: cs, key: checkpointKey}
+	}
 	octx, cancel = context.WithTimeout(ctx, c.timeout)
-	v, err := viewer.New(octx, viewer.Config{Store: s, Backend: backends[0], Auth: auth, PageSize: *pageSize,
-		ExportMaxRows: *exportMax, TLS: *certFile != ""})
+	v, err := viewer.New(octx, cfg)
 	cancel()
 	if err != nil {
 		return err
@@ -151,6 +165,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// checkpointVerifier shows on the viewer's pages whether the records are
+// as the checkpoints signed by key covered them.
+type checkpointVerifier struct {
+	store store.CheckpointStore
+	key   note.Verifier
+}
+
+// VerifyRecords implements viewer.RecordVerifier.
+func (c checkpointVerifier) VerifyRecords(ctx context.Context, ids []string) (map[string]viewer.Status, error) {
+	checked, err := integrity.CheckRecords(ctx, c.store, c.key, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]viewer.Status, len(checked))
+	for id, st := range checked {
+		switch st {
+		case integrity.StatusVerified:
+			out[id] = viewer.Verified
+		case integrity.StatusAltered:
+			out[id] = viewer.Tampered
+		default:
+			out[id] = viewer.Unverified
+		}
+	}
+	return out, nil
 }
 
 // selfAudit wraps h with audithttp when an OTLP endpoint is configured in

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelaudit/otelaudit/internal/integrity"
 	"github.com/otelaudit/otelaudit/internal/testutil/testdb"
 	"github.com/otelaudit/otelaudit/internal/viewer"
 	"github.com/otelaudit/otelaudit/store"
@@ -55,6 +56,7 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--proxy-header", "X-User"}, "--proxy-header and --trusted-proxies go together"},
 		{[]string{"serve", "--users", "/nonexistent"}, "--users: users file"},
 		{[]string{"serve", "--tls-cert", "c.pem", "--insecure-no-auth"}, "--tls-cert and --tls-key go together"},
+		{[]string{"serve", "--insecure-no-auth", "--verify-key", "/nonexistent.pub"}, "--verify-key: public key"},
 	} {
 		r := auditctl(t, env, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
@@ -98,8 +100,26 @@ func TestServe(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// One record sealed under a key keygen made, one written without a
+	// checkpoint: with --verify-key the record pages say which is which.
+	key := filepath.Join(t.TempDir(), "audit.key")
+	if out, err := exec.Command(binary, "keygen", "--key", key).CombinedOutput(); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	signer, err := (&integrity.Config{KeyFile: key}).Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := integrity.NewSealer("serve-test", signer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := storetest.NewRecord(time.Now().UTC().Add(-time.Minute), 1)
-	if _, err := s.Write(ctx, []store.Record{rec}); err != nil {
+	if _, err := sealer.Write(ctx, s, []store.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	unsealed := storetest.NewRecord(time.Now().UTC().Add(-2*time.Minute), 2)
+	if _, err := s.Write(ctx, []store.Record{unsealed}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -117,7 +137,8 @@ func TestServe(t *testing.T) {
 	collector := httptest.NewServer(sink)
 	defer collector.Close()
 
-	cmd := exec.Command(binary, "serve", "--dsn", dsn, "--table", table, "--users", users, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(binary, "serve", "--dsn", dsn, "--table", table, "--users", users, "--addr", "127.0.0.1:0",
+		"--verify-key", key+".pub")
 	cmd.Env = append(os.Environ(), "OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -156,6 +177,11 @@ func TestServe(t *testing.T) {
 	}
 	if page := fetch(t, c, base+"/records/"+rec.ID); !strings.Contains(page, rec.Path) {
 		t.Errorf("the record page lacks its path")
+	} else if !strings.Contains(page, "Integrity: verified") {
+		t.Errorf("the sealed record's page does not say it verifies")
+	}
+	if page := fetch(t, c, base+"/records/"+unsealed.ID); !strings.Contains(page, "Integrity: unverified") {
+		t.Errorf("the record no checkpoint covers is not shown unverified")
 	}
 	fetch(t, c, base+"/export.csv?status=5xx")
 
