@@ -50,12 +50,6 @@ func (s *sink) setFailing(f bool) {
 	s.mu.Unlock()
 }
 
-func (s *sink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.recs)
-}
-
 // ids returns the "n" attribute of every record received, in order.
 func (s *sink) ids() []int64 {
 	s.mu.Lock()

@@ -88,8 +88,6 @@ DELETE FROM %[1]s_ids t USING doomed WHERE t.id = doomed.id`
 
 	sqlCreateTrgm = `CREATE EXTENSION IF NOT EXISTS pg_trgm`
 
-	sqlHasTrgm = `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')`
-
 	sqlSearchIndex = `CREATE INDEX IF NOT EXISTS %[2]s_search_trgm ON %[1]s USING gin (` + sqlSearchExpr + ` gin_trgm_ops)`
 
 	// %[1]s is the table, %[2]s the WHERE clause, %[3]d, %[4]d and %[5]d
