@@ -51,13 +51,20 @@ func benchRequest(first, n int) []byte {
 // collector (otlp → memory_limiter → masking → sampling at rate 1 →
 // postgres, config/postgres.yaml) and times until every row is committed;
 // then it COPYs the very same rows with raw pgx into a plain table of the
-// same columns. It reports both rates, their ratio and the collector's peak
-// RSS. Run with -benchtime 1x.
+// same columns. It reports both rates, their ratio, the collector's CPU
+// time (records per second of collector CPU: the rate per collector core)
+// and its peak RSS. Run with -benchtime 1x. With AUDIT_PPROF_FILE set, the
+// collector runs with config/pprof.yaml and writes its CPU profile there.
 func BenchmarkCollectorToPostgres(b *testing.B) {
 	needCollector(b)
 	const total, per = 20000, 1000
 	e := newEnv(b)
-	p := startCollector(b, e, "postgres.yaml")
+	var p *process
+	if os.Getenv("AUDIT_PPROF_FILE") != "" {
+		p, _ = startProfiled(b, e, "postgres.yaml")
+	} else {
+		p = startCollector(b, e, "postgres.yaml")
+	}
 	bodies := make([][]byte, 0, total/per)
 	for i := 0; i < total; i += per {
 		bodies = append(bodies, benchRequest(i, per))
@@ -74,7 +81,7 @@ func BenchmarkCollectorToPostgres(b *testing.B) {
 	}
 
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime(b, p.cmd.Process.Pid)
 	for _, body := range bodies {
 		resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
 		if err != nil {
@@ -94,7 +101,7 @@ func BenchmarkCollectorToPostgres(b *testing.B) {
 		<-tick.C
 	}
 	tick.Stop()
-	pipeline := time.Since(start)
+	pipeline, cpu := time.Since(start), cpuTime(b, p.cmd.Process.Pid)-cpu0
 	b.StopTimer()
 	rss := peakRSS(p.cmd.Process.Pid)
 
@@ -105,6 +112,8 @@ func BenchmarkCollectorToPostgres(b *testing.B) {
 	b.ReportMetric(raw, "raw-copy-rows/s")
 	b.ReportMetric(total/pipeline.Seconds()/raw, "collector/raw")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
+	b.ReportMetric(cpu.Seconds()/pipeline.Seconds(), "collector-cores")
+	b.ReportMetric(total/cpu.Seconds(), "records/s/core")
 }
 
 // peakRSS returns the process's peak resident set (VmHWM) in KiB.
