@@ -51,20 +51,51 @@ func benchRequest(first, n int) []byte {
 // collector (otlp → memory_limiter → masking → sampling at rate 1 →
 // postgres, config/postgres.yaml) and times until every row is committed;
 // then it COPYs the very same rows with raw pgx into a plain table of the
-// same columns. It reports both rates, their ratio, the collector's CPU
-// time (records per second of collector CPU: the rate per collector core)
-// and its peak RSS. Run with -benchtime 1x. With AUDIT_PPROF_FILE set, the
-// collector runs with config/pprof.yaml and writes its CPU profile there.
+// same columns and indexes. It reports both rates, their ratio, the
+// collector's CPU time (collector-cores; records/s/core is records per
+// second of collector CPU) and its peak RSS. It runs as shipped and with
+// search_index: false: the trigram index of the viewer's search costs
+// PostgreSQL several times the rest of a write (docs/viewer.md), and
+// without it what the collector costs shows; and so once more with the
+// sending queue in memory, to show what the persistent queue costs (the
+// shipped configs keep it on disk), and with GOGC=400 in the collector's
+// environment, which trades memory for the garbage collector's CPU. Run
+// with -benchtime 1x. With
+// AUDIT_PPROF_FILE set, the collector runs with config/pprof.yaml and
+// writes its CPU profile there.
 func BenchmarkCollectorToPostgres(b *testing.B) {
 	needCollector(b)
+	noIndex := filepath.Join(b.TempDir(), "no-search-index.yaml")
+	if err := os.WriteFile(noIndex, []byte("exporters:\n  postgres:\n    search_index: false\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	memQueue := filepath.Join(b.TempDir(), "memory-queue.yaml")
+	if err := os.WriteFile(memQueue, []byte("exporters:\n  postgres:\n    sending_queue:\n      storage: null\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("search_index=true", func(b *testing.B) { benchCollectorToPostgres(b, nil) })
+	b.Run("search_index=false", func(b *testing.B) { benchCollectorToPostgres(b, nil, "--config", noIndex) })
+	b.Run("search_index=false/queue=memory", func(b *testing.B) {
+		benchCollectorToPostgres(b, nil, "--config", noIndex, "--config", memQueue)
+	})
+	b.Run("search_index=false/GOGC=400", func(b *testing.B) {
+		benchCollectorToPostgres(b, []string{"GOGC=400"}, "--config", noIndex)
+	})
+}
+
+// benchCollectorToPostgres runs the collector with config/postgres.yaml,
+// then overlay, and vars in its environment.
+func benchCollectorToPostgres(b *testing.B, vars []string, overlay ...string) {
 	const total, per = 20000, 1000
 	e := newEnv(b)
-	var p *process
+	args := append([]string{"--config", filepath.Join(root, "config", "postgres.yaml")}, overlay...)
+	vars = append(e.vars(), vars...)
 	if os.Getenv("AUDIT_PPROF_FILE") != "" {
-		p, _ = startProfiled(b, e, "postgres.yaml")
-	} else {
-		p = startCollector(b, e, "postgres.yaml")
+		args = append(args, "--config", filepath.Join(root, "config", "pprof.yaml"), pprofGate)
+		vars = append(vars, "AUDIT_PPROF="+freePort(b), "AUDIT_PPROF_FILE="+os.Getenv("AUDIT_PPROF_FILE")+"."+strings.NewReplacer("BenchmarkCollectorToPostgres/", "", "/", ".").Replace(b.Name()))
 	}
+	p := start(b, collectorBin, vars, args...)
+	waitHTTP(b, p, "http://"+e.health+"/")
 	bodies := make([][]byte, 0, total/per)
 	for i := 0; i < total; i += per {
 		bodies = append(bodies, benchRequest(i, per))
