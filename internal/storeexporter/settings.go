@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper"
 )
 
 // DefaultTimeout bounds one write.
@@ -43,13 +44,14 @@ func DefaultExporterSettings(minBatch, maxBatch int64) ExporterSettings {
 	}
 }
 
-// NewLogs wraps e in exporterhelper with the timeout, queue and retries of s.
+// NewLogs wraps e in exporterhelper with the timeout, queue and retries of
+// s; a persistent queue holds requests compressed (s2Encoding).
 func NewLogs(ctx context.Context, set exporter.Settings, cfg component.Config, e *Exporter, s ExporterSettings) (exporter.Logs, error) {
 	return exporterhelper.NewLogs(ctx, set, cfg, e.Push,
 		exporterhelper.WithStart(e.Start),
 		exporterhelper.WithShutdown(e.Shutdown),
 		exporterhelper.WithTimeout(s.TimeoutConfig),
-		exporterhelper.WithQueue(s.QueueSettings),
+		xexporterhelper.WithQueueBatch(s.QueueSettings, queueBatchSettings()),
 		exporterhelper.WithRetry(s.BackOffConfig),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 	)
