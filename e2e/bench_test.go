@@ -73,19 +73,33 @@ func BenchmarkCollectorToPostgres(b *testing.B) {
 	if err := os.WriteFile(memQueue, []byte("exporters:\n  postgres:\n    sending_queue:\n      storage: null\n"), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	b.Run("search_index=true", func(b *testing.B) { benchCollectorToPostgres(b, nil) })
-	b.Run("search_index=false", func(b *testing.B) { benchCollectorToPostgres(b, nil, "--config", noIndex) })
-	b.Run("search_index=false/queue=memory", func(b *testing.B) {
-		benchCollectorToPostgres(b, nil, "--config", noIndex, "--config", memQueue)
-	})
-	b.Run("search_index=false/GOGC=400", func(b *testing.B) {
-		benchCollectorToPostgres(b, []string{"GOGC=400"}, "--config", noIndex)
-	})
+	variants := []struct {
+		name    string
+		vars    []string
+		overlay []string
+	}{
+		{"search_index=true", nil, nil},
+		{"search_index=false", nil, []string{"--config", noIndex}},
+		{"search_index=false/queue=memory", nil, []string{"--config", noIndex, "--config", memQueue}},
+		{"search_index=false/GOGC=400", []string{"GOGC=400"}, []string{"--config", noIndex}},
+	}
+	// AUDIT_BENCH_BASELINE names another build of the collector (an earlier
+	// commit's), run beside this one on every variant: a before/after in
+	// one command.
+	bins := [][2]string{{"", collectorBin}}
+	if base := os.Getenv("AUDIT_BENCH_BASELINE"); base != "" {
+		bins = [][2]string{{"baseline/", base}, {"built/", collectorBin}}
+	}
+	for _, v := range variants {
+		for _, bin := range bins {
+			b.Run(bin[0]+v.name, func(b *testing.B) { benchCollectorToPostgres(b, bin[1], v.vars, v.overlay...) })
+		}
+	}
 }
 
-// benchCollectorToPostgres runs the collector with config/postgres.yaml,
-// then overlay, and vars in its environment.
-func benchCollectorToPostgres(b *testing.B, vars []string, overlay ...string) {
+// benchCollectorToPostgres runs the collector bin with
+// config/postgres.yaml, then overlay, and vars in its environment.
+func benchCollectorToPostgres(b *testing.B, bin string, vars []string, overlay ...string) {
 	const total, per = 20000, 1000
 	e := newEnv(b)
 	args := append([]string{"--config", filepath.Join(root, "config", "postgres.yaml")}, overlay...)
@@ -94,7 +108,7 @@ func benchCollectorToPostgres(b *testing.B, vars []string, overlay ...string) {
 		args = append(args, "--config", filepath.Join(root, "config", "pprof.yaml"), pprofGate)
 		vars = append(vars, "AUDIT_PPROF="+freePort(b), "AUDIT_PPROF_FILE="+os.Getenv("AUDIT_PPROF_FILE")+"."+strings.NewReplacer("BenchmarkCollectorToPostgres/", "", "/", ".").Replace(b.Name()))
 	}
-	p := start(b, collectorBin, vars, args...)
+	p := start(b, bin, vars, args...)
 	waitHTTP(b, p, "http://"+e.health+"/")
 	bodies := make([][]byte, 0, total/per)
 	for i := 0; i < total; i += per {
