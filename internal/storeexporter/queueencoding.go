@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -36,10 +37,20 @@ func (e s2Encoding) Marshal(ctx context.Context, req xexporterhelper.Request) ([
 	if n < 0 {
 		return nil, fmt.Errorf("queue encoding: request of %d bytes is too large to compress", len(raw))
 	}
-	buf := make([]byte, len(s2Magic)+n)
-	copy(buf, s2Magic)
-	return buf[:len(s2Magic)+len(s2.Encode(buf[len(s2Magic):], raw))], nil
+	// S2 wants room for the worst case, more than the request; a scratch
+	// buffer spares allocating and zeroing that for every request, and
+	// the result is copied out at its size.
+	scratch := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(scratch)
+	if cap(*scratch) < n {
+		*scratch = make([]byte, n)
+	}
+	packed := s2.Encode((*scratch)[:n], raw)
+	return append(append(make([]byte, 0, len(s2Magic)+len(packed)), s2Magic...), packed...), nil
 }
+
+// scratchBuffers hold S2's output before it is copied out.
+var scratchBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // Unmarshal decodes a request of Marshal, or one queued in exporterhelper's
 // own encoding.
