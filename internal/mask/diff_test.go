@@ -87,7 +87,7 @@ func FuzzDiffJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, m := range diffMaskers {
-		r := diffRefs[m]
+			r := diffRefs[m]
 			got, gotN := m.JSON(in)
 			want, wantN := refJSON(r, in, false)
 			checkSame(t, "JSON", m, in, got, gotN, want, wantN)
@@ -104,7 +104,7 @@ func FuzzDiffForm(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, m := range diffMaskers {
-		r := diffRefs[m]
+			r := diffRefs[m]
 			got, gotN := m.Form(in)
 			want, wantN := refPairs(r, in, false)
 			checkSame(t, "Form", m, in, got, gotN, want, wantN)
@@ -127,7 +127,7 @@ func FuzzDiffHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, values string) {
 		vs := strings.Split(values, "\n")
 		for _, m := range diffMaskers {
-		r := diffRefs[m]
+			r := diffRefs[m]
 			if m.SensitiveKey(name) != matches(&m.keys, name) {
 				t.Fatalf("SensitiveKey(%q) = %v, the rules say otherwise", name, m.SensitiveKey(name))
 			}
