@@ -516,8 +516,8 @@ func scanBareValid(b []byte, i int) (int, bool) {
 	switch b[i] {
 	case 't', 'f', 'n':
 		end := scanBare(b, i)
-		tok := string(b[i:end])
-		return end, tok == "true" || tok == "false" || tok == "null"
+		tok := b[i:end] // compared without a conversion, which could allocate
+		return end, string(tok) == "true" || string(tok) == "false" || string(tok) == "null"
 	}
 	for ; j < len(b); j++ {
 		c := b[j]

@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"sync/atomic"
@@ -37,7 +38,7 @@ func (m *refMasker) sensitive(key []byte) bool {
 func refJSON(m *refMasker, b []byte, inPlace bool) ([]byte, int) {
 	out, n, malformed := refWalkJSON(m, b, inPlace)
 	if malformed {
-		out2, n2 := m.text(out, inPlace || n > 0)
+		out2, n2 := refText(m, out, inPlace || n > 0)
 		return out2, n + n2
 	}
 	return out, n
@@ -148,7 +149,7 @@ func refJSONStringValue(m *refMasker, e *editor, b []byte, i, end int, closed, e
 			outPos = len(e.out) + i + 1 - e.last
 		}
 		count := e.count
-		if !m.detect(e, i+1, content, jsonInside) || len(content) < 3 {
+		if !refDetect(m, e, i+1, content, jsonInside) || len(content) < 3 {
 			return
 		}
 		if e.count > count {
@@ -166,10 +167,10 @@ func refJSONStringValue(m *refMasker, e *editor, b []byte, i, end int, closed, e
 	case k < len(src) && (src[k] == '{' || src[k] == '['):
 		masked, n = refJSON(m, src, escaped)
 	case escaped && !mayHoldKeys(src):
-		m.detect(e, i+1, content, jsonInside)
+		refDetect(m, e, i+1, content, jsonInside)
 		return
 	default:
-		masked, n = m.text(src, escaped)
+		masked, n = refText(m, src, escaped)
 	}
 	if n == 0 {
 		return
@@ -185,7 +186,7 @@ func refJSONStringValue(m *refMasker, e *editor, b []byte, i, end int, closed, e
 func refJSONStringAgain(m *refMasker, e *editor, b []byte, i, contentEnd, outPos int) {
 	masked := unescapeJSON(nil, e.out[outPos:])
 	masked = append(masked, b[e.last:contentEnd]...)
-	out, n := m.text(masked, true)
+	out, n := refText(m, masked, true)
 	if n == 0 {
 		return
 	}
@@ -303,7 +304,7 @@ func refPairsInto(m *refMasker, e *editor, base int, s []byte, q quoting) {
 		case refQueryKeySensitive(m, buf[:0], s[start:eq]):
 			e.mask(m.Masker, base+eq+1, base+end, s[eq+1:end], false, q)
 		default:
-			m.detect(e, base+eq+1, s[eq+1:end], q)
+			refDetect(m, e, base+eq+1, s[eq+1:end], q)
 		}
 		start = end + 1
 	}
@@ -374,7 +375,135 @@ func refText(m *refMasker, b []byte, inPlace bool) ([]byte, int) {
 		return out, n
 	}
 	e := editor{src: out, inPlace: inPlace || n > 0}
-	m.detect(&e, 0, out, raw)
+	refDetect(m, &e, 0, out, raw)
 	out, n2 := e.result()
 	return out, n + n2
 }
+
+func refDetect(m *refMasker, e *editor, base int, s []byte, q quoting) (keys bool) {
+	d := m.detectors
+	if d == 0 || len(s) < minDetectable {
+		return mayHoldKeys(s)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !trigger[c] {
+			i++
+			continue
+		}
+		if c == ':' || c == '=' || c == '<' {
+			keys = true
+			if c == ':' && d&DetectURL != 0 && i > 0 && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' && isAlnum(s[i-1]) {
+				i = refMaskURL(m, e, base, s, i, q)
+				continue
+			}
+			i++
+			continue
+		}
+		if c != '-' && i > 0 && isAlnum(s[i-1]) {
+			i++
+			for i < len(s) && isAlnum(s[i]) {
+				i++
+			}
+			continue
+		}
+		start, end, card, next := refScanSecret(s, i, d)
+		if end > start {
+			e.mask(m.Masker, base+start, base+end, s[start:end], card, q)
+			i = end
+			continue
+		}
+		i = next
+	}
+	return keys
+}
+
+func refScanSecret(s []byte, i int, d Detector) (start, end int, card bool, next int) {
+	start, next = i, i+1
+	switch c := s[i]; {
+	case isDigit(c):
+		var runEnd int
+		runEnd, card = scanCard(s, i)
+		if card && d&DetectCreditCard != 0 {
+			end = runEnd
+		} else {
+			return start, 0, false, runEnd
+		}
+	case c == 'e':
+		if d&DetectJWT != 0 {
+			end = scanJWT(s, i)
+		}
+	case c == 'B' || c == 'b':
+		if d&DetectBearer != 0 {
+			start, end = scanAuthScheme(s, i)
+		}
+	case c == '-':
+		if d&DetectPrivateKey != 0 {
+			end = scanPEM(s, i)
+		}
+	case c == 'A':
+		if d&DetectAWSAccessKey != 0 {
+			end = scanAWS(s, i)
+		}
+		if end == 0 && d&DetectTokens != 0 {
+			end = scanPrefixed(s, i, "AIza", 35, isTokenByte)
+		}
+	default:
+		if d&DetectTokens != 0 {
+			end = refScanToken(s, i)
+		}
+	}
+	return start, end, card, next
+}
+
+func refScanToken(s []byte, i int) int {
+	for _, p := range tokenPrefixes {
+		if p.prefix[0] == s[i] {
+			if end := scanPrefixed(s, i, p.prefix, p.min, p.body); end > 0 {
+				return end
+			}
+		}
+	}
+	return 0
+}
+
+func refMaskURL(m *refMasker, e *editor, base int, s []byte, i int, q quoting) int {
+	end := i + 3
+	for end < len(s) && !endsURL(s[end]) {
+		end++
+	}
+	auth := i + 3
+	authEnd := auth
+	for authEnd < end && s[authEnd] != '/' && s[authEnd] != '?' && s[authEnd] != '#' {
+		authEnd++
+	}
+	if at := bytes.LastIndexByte(s[auth:authEnd], '@'); at >= 0 {
+		if colon := bytes.IndexByte(s[auth:auth+at], ':'); colon >= 0 && colon+1 < at {
+			e.mask(m.Masker, base+auth+colon+1, base+auth+at, s[auth+colon+1:auth+at], false, q)
+		}
+	}
+	if k := bytes.IndexByte(s[authEnd:end], '?'); k >= 0 {
+		qs := authEnd + k + 1
+		qe := qs + bytes.IndexByte(s[qs:end], '#')
+		if qe < qs {
+			qe = end
+		}
+		refPairsInto(m, e, base+qs, s[qs:qe], q)
+	}
+	if k := bytes.IndexByte(s[authEnd:end], '#'); k >= 0 {
+		fs := authEnd + k + 1
+		refPairsInto(m, e, base+fs, s[fs:end], q)
+	}
+	return end
+}
+
+// trigger marks the bytes at which a detector may start.
+var trigger = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "eBbA-gsrwx:=<" {
+		t[c] = true
+	}
+	return t
+}()

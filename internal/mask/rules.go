@@ -213,9 +213,10 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 
 // verdictCache remembers the verdict of key rules on raw keys, across
 // documents: the keys of an API repeat from request to request, and a
-// lookup is cheaper than normalising and matching. It is direct-mapped and
-// lock-free; a collision just recomputes. A key of up to 16 bytes is
-// compared as two words, without a call.
+// lookup is cheaper than normalising and matching. It is lock-free; a
+// collision just recomputes. A key of up to 16 bytes is compared as two
+// words, without a call, and may sit in either of two neighbouring slots;
+// a longer key has one slot and is compared as a string.
 type verdictCache struct {
 	slots [1024]atomic.Pointer[verdict]
 }
@@ -240,18 +241,26 @@ func (c *verdictCache) sensitive(k *keyRules, key []byte) bool {
 func (c *verdictCache) sensitiveWords(k *keyRules, key []byte, lo, hi uint64) bool {
 	n := len(key)
 	h := (lo ^ bits.RotateLeft64(hi, 29) ^ uint64(n)) * 0x9E3779B97F4A7C15
-	slot := &c.slots[h>>54] // the top 10 bits
-	if v := slot.Load(); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
+	s := h >> 54 // the top 10 bits
+	if v := c.slots[s].Load(); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
 		return v.hit
 	}
-	return c.miss(k, key, lo, hi, slot)
+	// Two ways: the neighbour slot holds a key that collided.
+	if v := c.slots[s^1].Load(); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
+		return v.hit
+	}
+	return c.miss(k, key, lo, hi, s)
 }
 
 // miss computes and stores the verdict on a short key that the cache
-// does not hold; apart, so that the hit path is inlined.
-func (c *verdictCache) miss(k *keyRules, key []byte, lo, hi uint64, slot *atomic.Pointer[verdict]) bool {
+// does not hold, in the first free slot of its two; apart, so that the
+// hit path stays small.
+func (c *verdictCache) miss(k *keyRules, key []byte, lo, hi uint64, s uint64) bool {
 	hit := matches(k, key)
-	slot.Store(&verdict{key: string(key), lo: lo, hi: hi, hit: hit})
+	if c.slots[s].Load() != nil && c.slots[s^1].Load() == nil {
+		s ^= 1
+	}
+	c.slots[s].Store(&verdict{key: string(key), lo: lo, hi: hi, hit: hit})
 	return hit
 }
 
