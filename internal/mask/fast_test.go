@@ -1,0 +1,73 @@
+package mask
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestKeyWords checks the word form of short keys, which the verdict cache
+// compares instead of the bytes: from a string (loads within the key) and
+// from a larger buffer (loads past it), for every length it takes.
+func TestKeyWords(t *testing.T) {
+	const src = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	for n := 0; n <= 16; n++ {
+		key := src[3 : 3+n]
+		var lo, hi uint64
+		for i := n - 1; i >= 0; i-- {
+			if i >= 8 {
+				hi = hi<<8 | uint64(key[i])
+			} else {
+				lo = lo<<8 | uint64(key[i])
+			}
+		}
+		if gotLo, gotHi := keyWords(bytesOf(key)); gotLo != lo || gotHi != hi {
+			t.Errorf("len %d from a string: %x %x, want %x %x", n, gotLo, gotHi, lo, hi)
+		}
+		if gotLo, gotHi := keyWords([]byte(src)[3 : 3+n]); gotLo != lo || gotHi != hi {
+			t.Errorf("len %d from a buffer: %x %x, want %x %x", n, gotLo, gotHi, lo, hi)
+		}
+	}
+}
+
+// TestVerdictCacheCollisions checks verdicts when many keys share slots:
+// every verdict stays the rules' verdict.
+func TestVerdictCacheCollisions(t *testing.T) {
+	m := Default()
+	var keys []string
+	for i := 0; i < 5000; i++ {
+		keys = append(keys, string(rune('a'+i%26))+string(rune('a'+i/26%26))+"_"+string(rune('a'+i/676%26))+"pwd"[:i%4])
+	}
+	for round := 0; round < 2; round++ {
+		for _, k := range keys {
+			if got, want := m.SensitiveKey(k), matches(&m.keys, k); got != want {
+				t.Fatalf("round %d: SensitiveKey(%q) = %v, want %v", round, k, got, want)
+			}
+		}
+	}
+}
+
+// TestNoSecretNoAllocation checks that documents without secrets are
+// masked without allocating: JSON, a form and header values.
+func TestNoSecretNoAllocation(t *testing.T) {
+	m := Default()
+	doc := bytes.ReplaceAll(benchDoc, []byte(`"password"`), []byte(`"nickname"`))
+	doc = bytes.ReplaceAll(doc, []byte(`"api_key"`), []byte(`"api_ver"`))
+	doc = bytes.ReplaceAll(doc, []byte(`"token"`), []byte(`"tally"`))
+	form := []byte("username=alice%40example.com&remember=on&scope=openid+profile+email&screen=1920x1080&utm_source=newsletter")
+	values := []string{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36", "en-GB,en;q=0.9", "https://app.example.com/orders?page=2"}
+	m.JSON(doc) // the verdict cache learns the keys
+	m.Form(form)
+	m.Header("Accept", values)
+	if _, n := m.JSON(doc); n != 0 {
+		t.Fatalf("the document has a secret: %d", n)
+	}
+	for name, f := range map[string]func(){
+		"JSON":   func() { m.JSON(doc) },
+		"Form":   func() { m.Form(form) },
+		"Header": func() { m.Header("Accept", values) },
+	} {
+		if a := testing.AllocsPerRun(100, f); a != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", name, a)
+		}
+	}
+}
