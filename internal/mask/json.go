@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
@@ -107,21 +108,26 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 func (m *Masker) shortString(e *editor, b []byte, i int) (next int, done, bad bool) {
 	lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
 	hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
+	// The string closes at the first quote, unless a backslash comes
+	// first (then it is left to scanString); hasByte's lowest bit is exact.
 	n := 0 // the content's length
-	if stop := hasByte(lo, '"') | hasByte(lo, '\\'); stop != 0 {
-		n = bits.TrailingZeros64(stop) / 8
+	if q, esc := hasByte(lo, '"'), hasByte(lo, '\\'); q|esc != 0 {
+		if esc != 0 && bits.TrailingZeros64(esc) < bits.TrailingZeros64(q) || q == 0 {
+			return 0, false, false
+		}
+		n = bits.TrailingZeros64(q) / 8
 		lo &= 1<<(8*n) - 1
 		hi = 0
-	} else if stop := hasByte(hi, '"') | hasByte(hi, '\\'); stop != 0 {
-		n = 8 + bits.TrailingZeros64(stop)/8
+	} else if q, esc := hasByte(hi, '"'), hasByte(hi, '\\'); q|esc != 0 {
+		if esc != 0 && bits.TrailingZeros64(esc) < bits.TrailingZeros64(q) || q == 0 {
+			return 0, false, false
+		}
+		n = 8 + bits.TrailingZeros64(q)/8
 		hi &= 1<<(8*(n-8)) - 1
 	} else {
 		return 0, false, false
 	}
 	end := i + n + 2
-	if b[end-1] != '"' {
-		return 0, false, false // an escape
-	}
 	j := end
 	for j < len(b) && isSpace(b[j]) {
 		j++
@@ -134,7 +140,9 @@ func (m *Masker) shortString(e *editor, b []byte, i int) (next int, done, bad bo
 		return next, true, bad
 	}
 	if n >= minDetectable && m.detectors != 0 {
-		m.jsonStringValue(e, b, i, end, true, false)
+		if !quietShort(lo, hi, n) {
+			m.jsonStringValue(e, b, i, end, true, false)
+		}
 		return end, true, false
 	}
 	// No detector can match a value this short; the text walker needs a
@@ -147,6 +155,44 @@ func (m *Masker) shortString(e *editor, b []byte, i int) (next int, done, bad bo
 		m.jsonStringValue(e, b, i, end, true, false)
 	}
 	return end, true, false
+}
+
+// quietShort reports, for the content of a string of 10 to 16 bytes given
+// as two zero-padded words, that detect would neither mask in it nor find
+// a key mark: the detectors that fit in 16 bytes are a card number (13
+// digits or more), "Bearer " or "Basic " and a credential, a Slack token
+// (xox…) and a URL (which has a ':'); the others are longer. The test
+// may answer false for a quiet string, never true for another.
+func quietShort(lo, hi uint64, n int) bool {
+	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	if hasByte(lo, ':')|hasByte(lo, '=')|hasByte(lo, '<')|hasByte(lo, 'x')|
+		hasByte(hi, ':')|hasByte(hi, '=')|hasByte(hi, '<')|hasByte(hi, 'x') != 0 {
+		return false
+	}
+	if n >= 13 {
+		digits := 0
+		for _, w := range [2]uint64{lo, hi} {
+			// Per byte, without carries: at least '0' and not past '9'.
+			x := w & lo7
+			d := (x + 0x5050505050505050) &^ (x + 0x4646464646464646) &^ w & hi1
+			digits += bits.OnesCount64(d)
+		}
+		if digits >= 13 {
+			return false
+		}
+	}
+	// "bearer " and "basic ": lower-cased, both start with 'b' and hold
+	// a space (the padding lower-cases to spaces too, which only errs
+	// towards false).
+	const fold = 0x2020202020202020
+	flo, fhi := lo|fold, hi|fold
+	if hasByte(flo, 'b')|hasByte(fhi, 'b') == 0 {
+		return true
+	}
+	var buf [16]byte
+	binary.LittleEndian.PutUint64(buf[:8], flo)
+	binary.LittleEndian.PutUint64(buf[8:], fhi)
+	return !bytes.Contains(buf[:], []byte("basic ")) && !bytes.Contains(buf[:], []byte("bearer "))
 }
 
 // plainString reports, for the content of a string value without escapes,
