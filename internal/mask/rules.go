@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 )
 
 // RulesVersion names the default rule set (DefaultSensitiveKeys,
@@ -218,7 +219,17 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 // words, without a call, and may sit in either of two neighbouring slots;
 // a longer key has one slot and is compared as a string.
 type verdictCache struct {
-	slots [1024]atomic.Pointer[verdict]
+	slots [1024]unsafe.Pointer // *verdict, read and written atomically
+}
+
+// load returns the verdict in slot s, or nil. (atomic.LoadPointer is
+// inlined where the generic atomic.Pointer's method is not.)
+func (c *verdictCache) load(s uint64) *verdict {
+	return (*verdict)(atomic.LoadPointer(&c.slots[s%uint64(len(c.slots))]))
+}
+
+func (c *verdictCache) store(s uint64, v *verdict) {
+	atomic.StorePointer(&c.slots[s%uint64(len(c.slots))], unsafe.Pointer(v))
 }
 
 type verdict struct {
@@ -242,11 +253,11 @@ func (c *verdictCache) sensitiveWords(k *keyRules, key []byte, lo, hi uint64) bo
 	n := len(key)
 	h := (lo ^ bits.RotateLeft64(hi, 29) ^ uint64(n)) * 0x9E3779B97F4A7C15
 	s := h >> 54 // the top 10 bits
-	if v := c.slots[s].Load(); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
+	if v := c.load(s); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
 		return v.hit
 	}
 	// Two ways: the neighbour slot holds a key that collided.
-	if v := c.slots[s^1].Load(); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
+	if v := c.load(s ^ 1); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
 		return v.hit
 	}
 	return c.miss(k, key, lo, hi, s)
@@ -257,10 +268,10 @@ func (c *verdictCache) sensitiveWords(k *keyRules, key []byte, lo, hi uint64) bo
 // hit path stays small.
 func (c *verdictCache) miss(k *keyRules, key []byte, lo, hi uint64, s uint64) bool {
 	hit := matches(k, key)
-	if c.slots[s].Load() != nil && c.slots[s^1].Load() == nil {
+	if c.load(s) != nil && c.load(s^1) == nil {
 		s ^= 1
 	}
-	c.slots[s].Store(&verdict{key: string(key), lo: lo, hi: hi, hit: hit})
+	c.store(s, &verdict{key: string(key), lo: lo, hi: hi, hit: hit})
 	return hit
 }
 
@@ -269,13 +280,13 @@ func (c *verdictCache) long(k *keyRules, key []byte) bool {
 	n := len(key)
 	// Length and three bytes: O(1), and enough to spread an API's keys.
 	h := (uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24) * 0x9E3779B1
-	slot := &c.slots[h>>22]
-	if v := slot.Load(); v != nil && v.key == string(key) {
+	s := uint64(h >> 22)
+	if v := c.load(s); v != nil && v.key == string(key) {
 		return v.hit
 	}
 	hit := matches(k, key)
 	if n <= 64 {
-		slot.Store(&verdict{key: string(key), hit: hit})
+		c.store(s, &verdict{key: string(key), hit: hit})
 	}
 	return hit
 }
