@@ -71,3 +71,25 @@ func TestNoSecretNoAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestShortValuesWithSecrets checks the short-string path of the JSON walk
+// on values of 10 to 16 bytes that hold what a detector finds, and on
+// look-alikes that hold nothing.
+func TestShortValuesWithSecrets(t *testing.T) {
+	m := Default()
+	for _, c := range []struct{ in, want string }{
+		{`{"a":"Bearer 12345678","b":1}`, `{"a":"Bearer ****","b":1}`},
+		{`{"a":"x BEARER 1234-678"}`, `{"a":"x BEARER ****"}`},
+		{`{"a":"Basic dXNlcjpw","b":1}`, `{"a":"Basic ****","b":1}`},
+		{`{"a":"4111111111111111"}`, `{"a":"****"}`},
+		{`{"a":"xoxb-1234567890"}`, `{"a":"****"}`},
+		{`{"a":"see a://b?sig=1"}`, `{"a":"see a://b?sig=****"}`},
+		{`{"a":"a=1;token=22"}`, `{"a":"a=1;token=****"}`},
+		{`{"a":"Item number 12","b":"bear 12345678"}`, `{"a":"Item number 12","b":"bear 12345678"}`},
+		{`{"a":"411111111111"}`, `{"a":"411111111111"}`},
+	} {
+		if got, _ := m.JSON([]byte(c.in)); string(got) != c.want {
+			t.Errorf("JSON(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}

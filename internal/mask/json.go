@@ -1,7 +1,6 @@
 package mask
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
@@ -189,10 +188,26 @@ func quietShort(lo, hi uint64, n int) bool {
 	if hasByte(flo, 'b')|hasByte(fhi, 'b') == 0 {
 		return true
 	}
-	var buf [16]byte
+	var buf [24]byte
 	binary.LittleEndian.PutUint64(buf[:8], flo)
-	binary.LittleEndian.PutUint64(buf[8:], fhi)
-	return !bytes.Contains(buf[:], []byte("basic ")) && !bytes.Contains(buf[:], []byte("bearer "))
+	binary.LittleEndian.PutUint64(buf[8:16], fhi)
+	const basic, bearer = 0x206369736162, 0x20726572616562 // "basic ", "bearer " little-endian
+	for bs := eqBytes(flo, 'b') | eqBytes(fhi, 'b')<<8; bs != 0; bs &= bs - 1 {
+		w := binary.LittleEndian.Uint64(buf[bits.TrailingZeros64(bs):])
+		if w&(1<<48-1) == basic || w&(1<<56-1) == bearer {
+			return false
+		}
+	}
+	return true
+}
+
+// eqBytes returns a byte with bit k set where byte k of w equals c. Unlike
+// hasByte it is exact for every byte: no borrow crosses bytes.
+func eqBytes(w uint64, c byte) uint64 {
+	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ (0x0101010101010101 * uint64(c))
+	t := ((x & lo7) + lo7) | x // bit 7 of each byte: the byte is not zero
+	return ((^t & hi1) >> 7) * 0x0102040810204080 >> 56
 }
 
 // plainString reports, for the content of a string value without escapes,
