@@ -216,8 +216,9 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 // documents: the keys of an API repeat from request to request, and a
 // lookup is cheaper than normalising and matching. It is lock-free; a
 // collision just recomputes. A key of up to 16 bytes is compared as two
-// words, without a call, and may sit in either of two neighbouring slots;
-// a longer key has one slot and is compared as a string.
+// words, without a call, and sits in its own slot or, when keys collide,
+// in another of a set of four; a longer key has one slot and is compared
+// as a string.
 type verdictCache struct {
 	slots [1024]unsafe.Pointer // *verdict, read and written atomically
 }
@@ -256,20 +257,31 @@ func (c *verdictCache) sensitiveWords(k *keyRules, key []byte, lo, hi uint64) bo
 	if v := c.load(s); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
 		return v.hit
 	}
-	// Two ways: the neighbour slot holds a key that collided.
-	if v := c.load(s ^ 1); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
-		return v.hit
+	return c.others(k, key, lo, hi, s)
+}
+
+// others looks for a short key in the three other slots of its set of
+// four, which hold keys that collided, and computes its verdict when none
+// holds it.
+func (c *verdictCache) others(k *keyRules, key []byte, lo, hi uint64, s uint64) bool {
+	for w := uint64(1); w < 4; w++ {
+		if v := c.load(s ^ w); v != nil && v.lo == lo && v.hi == hi && len(v.key) == len(key) {
+			return v.hit
+		}
 	}
 	return c.miss(k, key, lo, hi, s)
 }
 
 // miss computes and stores the verdict on a short key that the cache
-// does not hold, in the first free slot of its two; apart, so that the
-// hit path stays small.
+// does not hold, in the first free slot of its set (its own slot when
+// none is free).
 func (c *verdictCache) miss(k *keyRules, key []byte, lo, hi uint64, s uint64) bool {
 	hit := matches(k, key)
-	if c.load(s) != nil && c.load(s^1) == nil {
-		s ^= 1
+	for w := uint64(0); w < 4; w++ {
+		if c.load(s^w) == nil {
+			s ^= w
+			break
+		}
 	}
 	c.store(s, &verdict{key: string(key), lo: lo, hi: hi, hit: hit})
 	return hit
