@@ -40,6 +40,9 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 			switch gapClass[c] {
 			case gapSkip:
 				i++
+				for i < len(b) && gapClass[b[i]] == gapSkip { // indentation
+					i++
+				}
 			case gapOpen:
 				if depth >= m.maxDepth {
 					end := skipComposite(b, i)
