@@ -68,8 +68,43 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 		}
 
 		if i+17 <= len(b) {
-			if next, done, bad := m.shortString(&e, b, i); done {
-				i, malformed = next, malformed || bad
+			// Most keys and many values close within sixteen bytes,
+			// without an escape: they are read as two words, the key's
+			// verdict looked up from them, a value checked in them.
+			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
+			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
+			n := shortLen(lo, hi)
+			if n >= 0 {
+				if n < 8 {
+					lo, hi = lo&(1<<(8*n)-1), 0
+				} else {
+					hi &= 1<<(8*(n-8)) - 1
+				}
+				end := i + n + 2
+				j := end
+				for j < len(b) && isSpace(b[j]) {
+					j++
+				}
+				if j < len(b) && b[j] == ':' {
+					if !m.keys.verdicts.sensitiveWords(&m.keys, b[i+1:end-1], lo, hi) {
+						i = j + 1
+						continue
+					}
+					var bad bool
+					i, bad = m.jsonSecret(&e, b, j+1)
+					malformed = malformed || bad
+					continue
+				}
+				if m.detectors != 0 && n >= minDetectable {
+					if !quietShort(lo, hi, n) {
+						m.jsonStringValue(&e, b, i, end, true, false)
+					}
+				} else if n >= 3 && keyMarks(lo)|keyMarks(hi) != 0 {
+					// (No detector matches so short a value; the text
+					// walker needs a key mark.)
+					m.jsonStringValue(&e, b, i, end, true, false)
+				}
+				i = end
 				continue
 			}
 		}
@@ -100,64 +135,28 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 	return out, count, malformed
 }
 
-// shortString handles the string at b[i] when it closes within the next
-// sixteen bytes and has no escape, which most keys and many values do,
-// from two words: a key's verdict comes from the words, and a value too
-// short for the detectors is checked for key/value marks in them before
-// the general value path is taken. b must hold 17 bytes from i. When the
-// string is not such a string, done is false and nothing was done; bad
-// reports a key without a value.
-func (m *Masker) shortString(e *editor, b []byte, i int) (next int, done, bad bool) {
-	lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
-	hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
-	// The string closes at the first quote, unless a backslash comes
-	// first (then it is left to scanString); hasByte's lowest bit is exact.
-	n := 0 // the content's length
-	if q, esc := hasByte(lo, '"'), hasByte(lo, '\\'); q|esc != 0 {
-		if esc != 0 && bits.TrailingZeros64(esc) < bits.TrailingZeros64(q) || q == 0 {
-			return 0, false, false
+// shortLen returns the length of a string's content that starts with the
+// words lo and hi when the string closes in them without an escape, and
+// -1 otherwise. hasByte's lowest bit is exact, so the first quote and
+// backslash are told apart.
+func shortLen(lo, hi uint64) int {
+	q, esc := hasByte(lo, '"'), hasByte(lo, '\\')
+	if q|esc == 0 {
+		q, esc = hasByte(hi, '"'), hasByte(hi, '\\')
+		if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
+			return 8 + bits.TrailingZeros64(q)/8
 		}
-		n = bits.TrailingZeros64(q) / 8
-		lo &= 1<<(8*n) - 1
-		hi = 0
-	} else if q, esc := hasByte(hi, '"'), hasByte(hi, '\\'); q|esc != 0 {
-		if esc != 0 && bits.TrailingZeros64(esc) < bits.TrailingZeros64(q) || q == 0 {
-			return 0, false, false
-		}
-		n = 8 + bits.TrailingZeros64(q)/8
-		hi &= 1<<(8*(n-8)) - 1
-	} else {
-		return 0, false, false
+		return -1
 	}
-	end := i + n + 2
-	j := end
-	for j < len(b) && isSpace(b[j]) {
-		j++
+	if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
+		return bits.TrailingZeros64(q) / 8
 	}
-	if j < len(b) && b[j] == ':' {
-		if !m.keys.verdicts.sensitiveWords(&m.keys, b[i+1:end-1], lo, hi) {
-			return j + 1, true, false
-		}
-		next, bad := m.jsonSecret(e, b, j+1)
-		return next, true, bad
-	}
-	if n >= minDetectable && m.detectors != 0 {
-		if !quietShort(lo, hi, n) {
-			m.jsonStringValue(e, b, i, end, true, false)
-		}
-		return end, true, false
-	}
-	// No detector can match a value this short; the text walker needs a
-	// key mark (hasByte's spurious bits only follow a real match).
-	marks := hasByte(lo, ':') | hasByte(lo, '=') | hasByte(lo, '<')
-	if n > 8 {
-		marks |= hasByte(hi, ':') | hasByte(hi, '=') | hasByte(hi, '<')
-	}
-	if n >= 3 && marks != 0 {
-		m.jsonStringValue(e, b, i, end, true, false)
-	}
-	return end, true, false
+	return -1
 }
+
+// keyMarks returns a word whose bits mark the bytes of w that are ':', '='
+// or '<' (spurious bits only follow a real one), 0 when there are none.
+func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasByte(w, '<') }
 
 // quietShort reports, for the content of a string of 10 to 16 bytes given
 // as two zero-padded words, that detect would neither mask in it nor find
@@ -167,8 +166,7 @@ func (m *Masker) shortString(e *editor, b []byte, i int) (next int, done, bad bo
 // may answer false for a quiet string, never true for another.
 func quietShort(lo, hi uint64, n int) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	if hasByte(lo, ':')|hasByte(lo, '=')|hasByte(lo, '<')|hasByte(lo, 'x')|
-		hasByte(hi, ':')|hasByte(hi, '=')|hasByte(hi, '<')|hasByte(hi, 'x') != 0 {
+	if keyMarks(lo)|keyMarks(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
 		return false
 	}
 	if n >= 13 {
