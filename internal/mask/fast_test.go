@@ -2,6 +2,8 @@ package mask
 
 import (
 	"bytes"
+	"fmt"
+	"sync"
 	"testing"
 )
 
@@ -91,5 +93,42 @@ func TestShortValuesWithSecrets(t *testing.T) {
 		if got, _ := m.JSON([]byte(c.in)); string(got) != c.want {
 			t.Errorf("JSON(%s) = %s, want %s", c.in, got, c.want)
 		}
+	}
+}
+
+// TestConcurrentMasking masks from several goroutines with one Masker,
+// whose verdict cache they share, with more keys than its slots so that
+// they overwrite each other's verdicts: every result must be the one a
+// Masker alone gives (run with -race).
+func TestConcurrentMasking(t *testing.T) {
+	shared, alone := Default(), Default()
+	docs := make([][]byte, 300) // 1200 keys, 1024 slots
+	for i := range docs {
+		docs[i] = []byte(fmt.Sprintf(`{"k%d":1,"password_%d":"s","a%d_token":"t","key_name_%d":"n"}`, i, i, i, i))
+	}
+	want := make([][]byte, len(docs))
+	for i, d := range docs {
+		want[i], _ = alone.JSON(d)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 10; r++ {
+				for i, d := range docs {
+					if got, _ := shared.JSON(d); !bytes.Equal(got, want[i]) {
+						errs <- fmt.Sprintf("%s: got %s, want %s", d, got, want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
