@@ -132,3 +132,24 @@ func TestConcurrentMasking(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestEqBytes checks eqBytes against a byte loop, on words with the byte
+// looked for next to bytes one above and below it, where borrows would
+// show.
+func TestEqBytes(t *testing.T) {
+	for _, c := range []byte{0, 'b', 0x7F, 0x80, 0xFF} {
+		for p := 0; p < 1<<16; p++ {
+			var w, want uint64
+			for k := 0; k < 8; k++ {
+				v := c + byte((p>>(2*k))&3) - 1 // c-1, c, c+1, c+2
+				if v == c {
+					want |= 1 << k
+				}
+				w |= uint64(v) << (8 * k)
+			}
+			if got := eqBytes(w, c); got != want {
+				t.Fatalf("eqBytes(%#x, %#x) = %08b, want %08b", w, c, got, want)
+			}
+		}
+	}
+}
