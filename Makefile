@@ -94,12 +94,15 @@ bench-integrity:
 bench-redaction:
 	cd benchmarks/redaction && $(GO) test -run '^$$' -bench . -benchtime 200x -benchmem .
 
-## fuzz: run the masking fuzz targets for a while
+## fuzz: run the masking fuzz targets for a while (FuzzDiff*: the engine against its reference, byte for byte)
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzJSON -fuzztime 60s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime 30s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz FuzzText -fuzztime 60s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz FuzzBodyInPlace -fuzztime 60s ./internal/mask/
+	$(GO) test -run '^$$' -fuzz '^FuzzDiffJSON$$' -fuzztime 60s ./internal/mask/
+	$(GO) test -run '^$$' -fuzz '^FuzzDiffForm$$' -fuzztime 30s ./internal/mask/
+	$(GO) test -run '^$$' -fuzz '^FuzzDiffHeader$$' -fuzztime 30s ./internal/mask/
 
 ## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp, served (Loopback) and sent (Transport)
 bench-http:

@@ -39,13 +39,36 @@ const (
 // ("Basic " and a 4-byte credential); shorter strings are not scanned.
 const minDetectable = 10
 
-// trigger marks the bytes at which a detector may start.
-var trigger = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
+// Classes of bytes for detect.
+const (
+	detOther = iota // neither a word byte nor a trigger
+	detWord         // a word byte (ASCII letter or digit) no detector starts at
+	detStart        // a word byte a detector may start at: digits and "eBbAgsrwx"
+	detDash         // '-', where a PEM block may start, inside a word or not
+	detMark         // ':', '=' and '<', which may start a key/value pattern
+)
+
+var detClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		if isAlnum(byte(c)) {
+			t[c] = detWord
+		}
 	}
-	for _, c := range "eBbA-gsrwx:=<" {
-		t[c] = true
+	for c := '0'; c <= '9'; c++ {
+		t[c] = detStart
+	}
+	for _, c := range "eBbAgsrwx" {
+		t[c] = detStart
+	}
+	t['-'] = detDash
+	t[':'], t['='], t['<'] = detMark, detMark, detMark
+	return t
+}()
+
+// isWordByte is isAlnum as a table, for the loops that skip words.
+var isWordByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c))
 	}
 	return t
 }()
@@ -53,43 +76,57 @@ var trigger = func() (t [256]bool) {
 // detect runs the value detectors over s, which is e.src[base:base+len(s)],
 // masking every secret found. In the same pass it reports whether s holds
 // a '=', ':' or '<', where a key/value pattern of Text may start.
+//
+// Detectors start at the first byte of a word (or at any '-'), so the walk
+// goes from word to word: a word's first byte is looked at, the rest is
+// skipped in a tight loop.
 func (m *Masker) detect(e *editor, base int, s []byte, q quoting) (keys bool) {
 	d := m.detectors
 	if d == 0 || len(s) < minDetectable {
 		return mayHoldKeys(s)
 	}
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !trigger[c] {
+		// Here s[i] starts a word, or is not a word byte.
+		switch detClass[s[i]] {
+		case detOther:
 			i++
 			continue
-		}
-		if c == ':' || c == '=' || c == '<' {
+		case detWord:
+			i = skipWord(s, i+1)
+			continue
+		case detMark:
 			keys = true
-			if c == ':' && d&DetectURL != 0 && i > 0 && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' && isAlnum(s[i-1]) {
-				i = m.maskURL(e, base, s, i, q)
+			if s[i] == ':' && d&DetectURL != 0 && i > 0 && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' && isAlnum(s[i-1]) {
+				i = m.maskURL(e, base, s, i, q) // ends at a byte that ends URLs, not a word byte
 				continue
 			}
 			i++
 			continue
 		}
-		if c != '-' && i > 0 && isAlnum(s[i-1]) {
-			// Not at a word start: skip the rest of the word.
-			i++
-			for i < len(s) && isAlnum(s[i]) {
-				i++
-			}
-			continue
-		}
 		start, end, card, next := scanSecret(s, i, d)
 		if end > start {
+			// A secret ends before a byte that is not a word byte (or
+			// after the dashes of a PEM block).
 			e.mask(m, base+start, base+end, s[start:end], card, q)
 			i = end
 			continue
 		}
-		i = next
+		if s[i] == '-' {
+			i = next // the byte after a dash starts a word
+			continue
+		}
+		i = skipWord(s, next)
 	}
 	return keys
+}
+
+// skipWord returns the index of the first byte from i that is not a word
+// byte.
+func skipWord(s []byte, i int) int {
+	for i < len(s) && isWordByte[s[i]] {
+		i++
+	}
+	return i
 }
 
 // scanSecret runs the detectors in d that may start at s[i], the start of
@@ -323,12 +360,19 @@ var tokenPrefixes = []struct {
 	{"xoxs-", 10, isSlackByte}, {"xoxe-", 10, isSlackByte},
 }
 
+// tokensByFirst indexes tokenPrefixes by their first byte, in order.
+var tokensByFirst = func() (t [256][]int) {
+	for k, p := range tokenPrefixes {
+		t[p.prefix[0]] = append(t[p.prefix[0]], k)
+	}
+	return t
+}()
+
 func scanToken(s []byte, i int) int {
-	for _, p := range tokenPrefixes {
-		if p.prefix[0] == s[i] {
-			if end := scanPrefixed(s, i, p.prefix, p.min, p.body); end > 0 {
-				return end
-			}
+	for _, k := range tokensByFirst[s[i]] {
+		p := &tokenPrefixes[k]
+		if end := scanPrefixed(s, i, p.prefix, p.min, p.body); end > 0 {
+			return end
 		}
 	}
 	return 0

@@ -15,6 +15,7 @@ type editor struct {
 	count   int
 	inPlace bool
 	scratch []byte // the replacement being built, made on first use
+	found   bool   // mask was called, even for a value it left alone
 }
 
 func (e *editor) replace(start, end int, with []byte) {
@@ -50,6 +51,7 @@ const (
 
 // mask replaces src[start:end] with the masker's replacement for value.
 func (e *editor) mask(m *Masker, start, end int, value []byte, card bool, q quoting) {
+	e.found = true
 	if m.alreadyMasked(value) {
 		return // masked before (at the source, or by an earlier stage): not again, not counted
 	}

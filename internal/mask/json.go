@@ -28,7 +28,6 @@ func (m *Masker) json(b []byte, inPlace bool) ([]byte, int) {
 
 func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malformed bool) {
 	e := editor{src: b, inPlace: inPlace}
-	var keyBuf [64]byte
 	depth := 0
 
 	// The walk jumps from string to string: a string followed by ':' is a
@@ -36,93 +35,180 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 	// strings only brackets (for the depth limit) and bare tokens (card
 	// numbers, and input that is not JSON) are looked at.
 	for i := 0; i < len(b); {
-		switch gapClass[b[i]] {
-		case gapSkip:
-			i++
-			continue
-		case gapOpen:
-			if depth >= m.maxDepth {
-				end := skipComposite(b, i)
-				e.mask(m, i, end, b[i:end], false, jsonValue)
-				i = end
-				continue
-			}
-			depth++
-			i++
-			continue
-		case gapClose:
-			if depth == 0 {
-				malformed = true
-			} else {
-				depth--
-			}
-			i++
-			continue
-		case gapBare:
-			end, valid := scanBareValid(b, i)
-			if !valid {
-				malformed = true
-			} else if m.detectors&DetectCreditCard != 0 && end-i >= 13 {
-				if cardEnd, card := scanCard(b[:end], i); card && cardEnd == end {
-					e.mask(m, i, end, b[i:end], true, jsonValue)
+		c := b[i]
+		if c != '"' {
+			switch gapClass[c] {
+			case gapSkip:
+				i++
+				for i < len(b) && gapClass[b[i]] == gapSkip { // indentation
+					i++
 				}
+			case gapOpen:
+				if depth >= m.maxDepth {
+					end := skipComposite(b, i)
+					e.mask(m, i, end, b[i:end], false, jsonValue)
+					i = end
+					continue
+				}
+				depth++
+				i++
+			case gapClose:
+				if depth == 0 {
+					malformed = true
+				} else {
+					depth--
+				}
+				i++
+			default:
+				var bad bool
+				i, bad = m.jsonBare(&e, b, i)
+				malformed = malformed || bad
 			}
-			i = end
 			continue
 		}
 
+		if i+17 <= len(b) {
+			// Most keys and many values close within sixteen bytes,
+			// without an escape: they are read as two words, the key's
+			// verdict looked up from them, a value checked in them.
+			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
+			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
+			n := shortLen(lo, hi)
+			if n >= 0 {
+				if n < 8 {
+					lo, hi = lo&(1<<(8*n)-1), 0
+				} else {
+					hi &= 1<<(8*(n-8)) - 1
+				}
+				end := i + n + 2
+				j := end
+				for j < len(b) && isSpace(b[j]) {
+					j++
+				}
+				if j < len(b) && b[j] == ':' {
+					if !m.keys.verdicts.sensitiveWords(&m.keys, b[i+1:end-1], lo, hi) {
+						i = j + 1
+						continue
+					}
+					var bad bool
+					i, bad = m.jsonSecret(&e, b, j+1)
+					malformed = malformed || bad
+					continue
+				}
+				if m.detectors != 0 && n >= minDetectable {
+					if !quietShort(lo, hi, n) {
+						m.jsonStringValue(&e, b, i, end, true, false)
+					}
+				} else if n >= 3 && keyMarks(lo)|keyMarks(hi) != 0 {
+					// (No detector matches so short a value; the text
+					// walker needs a key mark.)
+					m.jsonStringValue(&e, b, i, end, true, false)
+				}
+				i = end
+				continue
+			}
+		}
 		end, closed, escaped := scanString(b, i)
 		j := end
-		for j < len(b) && isSpace(b[j]) {
-			j++
+		if j < len(b) && b[j] != ':' && isSpace(b[j]) {
+			for j < len(b) && isSpace(b[j]) {
+				j++
+			}
 		}
 		if !closed || j >= len(b) || b[j] != ':' {
 			// A value, or a key cut by the end of the input.
-			m.jsonStringValue(&e, b, i, end, closed, escaped)
+			if escaped || !m.plainString(b[i+1:end-btoi(closed)]) {
+				m.jsonStringValue(&e, b, i, end, closed, escaped)
+			}
 			i = end
 			continue
 		}
-		inner := b[i+1 : end-1]
-		var hit bool
-		if escaped {
-			hit = matches(&m.keys, unescapeJSON(keyBuf[:0], inner))
-		} else {
-			hit = m.keys.sensitive(inner)
-		}
-		i = j + 1
-		if !hit {
+		if !m.jsonKey(b[i+1:end-1], escaped) {
+			i = j + 1
 			continue
 		}
-		for i < len(b) && isSpace(b[i]) {
-			i++
-		}
-		if i >= len(b) {
-			break
-		}
-		var vend int
-		var value []byte
-		switch b[i] {
-		case '"':
-			vend, _, _ = scanString(b, i)
-			value = b[i+1 : vend]
-			if vend-i >= 2 && b[vend-1] == '"' {
-				value = b[i+1 : vend-1]
-			}
-		case '{', '[':
-			vend = skipComposite(b, i)
-			value = b[i:vend]
-		case ',', '}', ']', ':':
-			malformed = true // a key without a value
-			continue
-		default:
-			vend = scanBare(b, i)
-			value = b[i:vend]
-		}
-		e.mask(m, i, vend, value, false, jsonValue)
-		i = vend
+		var bad bool
+		i, bad = m.jsonSecret(&e, b, j+1)
+		malformed = malformed || bad
 	}
 	out, count = e.result()
 	return out, count, malformed
+}
+
+// plainString reports, for the content of a string value without escapes,
+// what detect would: that no detector can match in it and that it has no
+// key/value pattern for the text walker. It settles short strings without
+// a call.
+func (m *Masker) plainString(s []byte) bool {
+	if len(s) >= minDetectable && m.detectors != 0 {
+		return false
+	}
+	return !mayHoldKeys(s)
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// jsonKey reports whether the key whose content (without quotes) is k
+// is sensitive.
+func (m *Masker) jsonKey(k []byte, escaped bool) bool {
+	if escaped {
+		var keyBuf [64]byte
+		return matches(&m.keys, unescapeJSON(keyBuf[:0], k))
+	}
+	return m.keys.sensitive(k)
+}
+
+// jsonBare handles the bare token at b[i] (a number, a literal, or a word
+// of input that is not JSON): a card number is masked. It returns where
+// the walk goes on and whether the token is not JSON.
+func (m *Masker) jsonBare(e *editor, b []byte, i int) (int, bool) {
+	end, valid := scanBareValid(b, i)
+	if !valid {
+		return end, true
+	}
+	if m.detectors&DetectCreditCard != 0 && end-i >= 13 {
+		if cardEnd, card := scanCard(b[:end], i); card && cardEnd == end {
+			e.mask(m, i, end, b[i:end], true, jsonValue)
+		}
+	}
+	return end, false
+}
+
+// jsonSecret masks the value of a sensitive key, which starts after white
+// space at b[i]. It returns where the walk goes on, and whether the key has
+// no value.
+func (m *Masker) jsonSecret(e *editor, b []byte, i int) (int, bool) {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	if i >= len(b) {
+		return i, false
+	}
+	var vend int
+	var value []byte
+	switch b[i] {
+	case '"':
+		vend, _, _ = scanString(b, i)
+		value = b[i+1 : vend]
+		if vend-i >= 2 && b[vend-1] == '"' {
+			value = b[i+1 : vend-1]
+		}
+	case '{', '[':
+		vend = skipComposite(b, i)
+		value = b[i:vend]
+	case ',', '}', ']', ':':
+		return i, true // a key without a value
+	default:
+		vend = scanBare(b, i)
+		value = b[i:vend]
+	}
+	e.mask(m, i, vend, value, false, jsonValue)
+	return vend, false
 }
 
 // jsonStringValue masks inside the string value b[i:end]: a string that
@@ -275,14 +361,6 @@ func scanString(b []byte, i int) (end int, closed, escaped bool) {
 	}
 }
 
-// hasByte returns a word whose lowest set bit marks the first byte of w
-// equal to c (higher bits may be spurious), or 0 when there is none.
-func hasByte(w uint64, c byte) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	x := w ^ (lo * uint64(c))
-	return (x - lo) &^ x & hi
-}
-
 // scanBare returns the end of the bare token (number, literal, unquoted
 // word) starting at b[i]. It always advances at least one byte.
 func scanBare(b []byte, i int) int {
@@ -416,8 +494,8 @@ func scanBareValid(b []byte, i int) (int, bool) {
 	switch b[i] {
 	case 't', 'f', 'n':
 		end := scanBare(b, i)
-		tok := string(b[i:end])
-		return end, tok == "true" || tok == "false" || tok == "null"
+		tok := b[i:end] // compared without a conversion, which could allocate
+		return end, string(tok) == "true" || string(tok) == "false" || string(tok) == "null"
 	}
 	for ; j < len(b); j++ {
 		c := b[j]

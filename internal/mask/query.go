@@ -27,39 +27,58 @@ func (m *Masker) pairs(b []byte, inPlace bool) ([]byte, int) {
 func (m *Masker) pairsInto(e *editor, base int, s []byte, q quoting) {
 	var buf [64]byte
 	for start := 0; start < len(s); {
-		end := start
-		for end < len(s) && s[end] != '&' && s[end] != ';' {
+		// One pass over the key finds its end and whether it is escaped.
+		eq, escaped := start, false
+		for ; eq < len(s); eq++ {
+			if c := pairClass[s[eq]]; c != 0 {
+				if c != pairEscape {
+					break
+				}
+				escaped = true
+			}
+		}
+		if eq >= len(s) || s[eq] != '=' {
+			start = eq + 1 // a pair without a value
+			continue
+		}
+		end := eq + 1
+		for end < len(s) && pairClass[s[end]] != pairEnd {
 			end++
 		}
-		eq := start
-		for eq < end && s[eq] != '=' {
-			eq++
-		}
+		value := s[eq+1 : end]
 		switch {
-		case eq+1 >= end:
-		case m.queryKeySensitive(buf[:0], s[start:eq]):
-			e.mask(m, base+eq+1, base+end, s[eq+1:end], false, q)
-		default:
-			m.detect(e, base+eq+1, s[eq+1:end], q)
+		case len(value) == 0:
+		case m.queryKeySensitive(buf[:0], s[start:eq], escaped):
+			e.mask(m, base+eq+1, base+end, value, false, q)
+		case len(value) >= minDetectable && m.detectors != 0:
+			// Shorter values: detect would only look for key marks.
+			m.detect(e, base+eq+1, value, q)
 		}
 		start = end + 1
 	}
 }
 
-// unescapeQuery appends the percent-decoded form of s to dst ('+' is a
-// space). Malformed escapes are kept as they are.
+// Classes of the bytes of a pair, for the one-pass scan of pairsInto.
+const (
+	pairEnd    = 1 + iota // '&' and ';'
+	pairEquals            // '='
+	pairEscape            // '%' and '+'
+)
+
+var pairClass = [256]uint8{'&': pairEnd, ';': pairEnd, '=': pairEquals, '%': pairEscape, '+': pairEscape}
+
 // queryKeySensitive reports whether a raw query key is sensitive once
 // decoded; keys without escapes, nearly all of them, go through the
 // verdict cache.
-func (m *Masker) queryKeySensitive(buf, key []byte) bool {
-	for _, c := range key {
-		if c == '%' || c == '+' {
-			return matches(&m.keys, unescapeQuery(buf, key))
-		}
+func (m *Masker) queryKeySensitive(buf, key []byte, escaped bool) bool {
+	if escaped {
+		return matches(&m.keys, unescapeQuery(buf, key))
 	}
 	return m.keys.sensitive(key)
 }
 
+// unescapeQuery appends the percent-decoded form of s to dst ('+' is a
+// space). Malformed escapes are kept as they are.
 func unescapeQuery(dst, s []byte) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -2,9 +2,12 @@ package mask
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 )
 
 // RulesVersion names the default rule set (DefaultSensitiveKeys,
@@ -211,30 +214,118 @@ func normalize[T string | []byte](dst []byte, key T) []byte {
 
 // verdictCache remembers the verdict of key rules on raw keys, across
 // documents: the keys of an API repeat from request to request, and a
-// lookup (a hash and one comparison) is cheaper than normalising and
-// matching. It is direct-mapped and lock-free; a collision just recomputes.
+// lookup is cheaper than normalising and matching. It is lock-free; a
+// collision just recomputes. A key of up to 16 bytes is compared as two
+// words, without a call, and sits in its own slot or, when keys collide,
+// in another of a set of four; a longer key has one slot and is compared
+// as a string.
 type verdictCache struct {
-	slots [1024]atomic.Pointer[verdict]
+	slots [1024]unsafe.Pointer // *verdict, read and written atomically
+}
+
+// load returns the verdict in slot s, or nil. (atomic.LoadPointer is
+// inlined where the generic atomic.Pointer's method is not.)
+func (c *verdictCache) load(s uint64) *verdict {
+	return (*verdict)(atomic.LoadPointer(&c.slots[s%uint64(len(c.slots))]))
+}
+
+func (c *verdictCache) store(s uint64, v *verdict) {
+	atomic.StorePointer(&c.slots[s%uint64(len(c.slots))], unsafe.Pointer(v))
 }
 
 type verdict struct {
-	key string
-	hit bool
+	key    string
+	lo, hi uint64 // the key's bytes, zero-padded, when it has at most 16
+	hit    bool
 }
 
 func (c *verdictCache) sensitive(k *keyRules, key []byte) bool {
-	var h uint32
-	if n := len(key); n > 0 {
-		// Length and three bytes: O(1), and enough to spread an API's keys.
-		h = (uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24) * 0x9E3779B1
+	n := len(key)
+	if n > 16 {
+		return c.long(k, key)
 	}
-	slot := &c.slots[h>>22] // the top 10 bits
-	if v := slot.Load(); v != nil && v.key == string(key) {
+	lo, hi := keyWords(key)
+	return c.sensitiveWords(k, key, lo, hi)
+}
+
+// sensitiveWords is sensitive for a key of at most 16 bytes whose words
+// (keyWords) the caller has.
+func (c *verdictCache) sensitiveWords(k *keyRules, key []byte, lo, hi uint64) bool {
+	n := len(key)
+	h := (lo ^ bits.RotateLeft64(hi, 29) ^ uint64(n)) * 0x9E3779B97F4A7C15
+	s := h >> 54 // the top 10 bits
+	if v := c.load(s); v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
+		return v.hit
+	}
+	return c.others(k, key, lo, hi, s)
+}
+
+// others looks for a short key in the three other slots of its set of
+// four, which hold keys that collided, and computes its verdict when none
+// holds it.
+func (c *verdictCache) others(k *keyRules, key []byte, lo, hi uint64, s uint64) bool {
+	for w := uint64(1); w < 4; w++ {
+		if v := c.load(s ^ w); v != nil && v.lo == lo && v.hi == hi && len(v.key) == len(key) {
+			return v.hit
+		}
+	}
+	return c.miss(k, key, lo, hi, s)
+}
+
+// miss computes and stores the verdict on a short key that the cache
+// does not hold, in the first free slot of its set (its own slot when
+// none is free).
+func (c *verdictCache) miss(k *keyRules, key []byte, lo, hi uint64, s uint64) bool {
+	hit := matches(k, key)
+	for w := uint64(0); w < 4; w++ {
+		if c.load(s^w) == nil {
+			s ^= w
+			break
+		}
+	}
+	c.store(s, &verdict{key: string(key), lo: lo, hi: hi, hit: hit})
+	return hit
+}
+
+// long is sensitive for keys longer than 16 bytes.
+func (c *verdictCache) long(k *keyRules, key []byte) bool {
+	n := len(key)
+	// Length and three bytes: O(1), and enough to spread an API's keys.
+	h := (uint32(n) | uint32(key[0])<<8 | uint32(key[n/2])<<16 | uint32(key[n-1])<<24) * 0x9E3779B1
+	s := uint64(h >> 22)
+	if v := c.load(s); v != nil && v.key == string(key) {
 		return v.hit
 	}
 	hit := matches(k, key)
-	if len(key) <= 64 {
-		slot.Store(&verdict{key: string(key), hit: hit})
+	if n <= 64 {
+		c.store(s, &verdict{key: string(key), hit: hit})
 	}
 	return hit
+}
+
+// keyWords returns the bytes of key (at most 16) as two little-endian
+// words, zero-padded, with whole-word loads: past the key where the
+// slice's capacity allows it (the bytes past it are cleared), otherwise
+// overlapping loads within it.
+func keyWords(key []byte) (lo, hi uint64) {
+	n := len(key)
+	switch {
+	case cap(key) >= 16:
+		w := key[:16]
+		lo, hi = binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+		if n < 8 {
+			return lo & (1<<(8*n) - 1), 0
+		}
+		return lo, hi & (1<<(8*(n-8)) - 1)
+	case n >= 8:
+		// The last eight bytes, shifted down to start at byte 8.
+		return binary.LittleEndian.Uint64(key), binary.LittleEndian.Uint64(key[n-8:]) >> (8 * (16 - n))
+	case n >= 4:
+		a, b := binary.LittleEndian.Uint32(key), binary.LittleEndian.Uint32(key[n-4:])
+		return uint64(a) | uint64(b)<<(8*(n-4)), 0
+	}
+	for i := n - 1; i >= 0; i-- {
+		lo = lo<<8 | uint64(key[i])
+	}
+	return lo, 0
 }

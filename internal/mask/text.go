@@ -30,6 +30,9 @@ func (m *Masker) Free(s string) (string, int) {
 }
 
 func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
+	if !inPlace && m.detectors != 0 {
+		return m.textDetectFirst(b)
+	}
 	out, n := b, 0
 	if mayHoldKeys(b) { // no '=', ':' or '<': no key/value pattern to find
 		out, n = m.textKeys(b, inPlace)
@@ -40,6 +43,39 @@ func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
 	// out is b, or a copy of it made by textKeys: in place either way
 	// when b may be written.
 	e := editor{src: out, inPlace: inPlace || n > 0}
+	m.detect(&e, 0, out, raw)
+	out, n2 := e.result()
+	return out, n + n2
+}
+
+// textDetectFirst is text for input it may not write, in fewer passes:
+// the detectors run first, and when they find nothing they have also
+// told whether the key patterns may apply (every ':', '=' and '<' was
+// looked at), which saves the pass of mayHoldKeys, or, when the key
+// patterns mask nothing either, the second pass of the detectors. When
+// the detectors find something and a key pattern may apply, it falls
+// back to the patterns first.
+func (m *Masker) textDetectFirst(b []byte) ([]byte, int) {
+	e := editor{src: b}
+	keys := m.detect(&e, 0, b, raw)
+	switch {
+	case e.found && !mayHoldKeys(b):
+		return e.result()
+	case e.found:
+		// Rare: a secret and a key pattern. The patterns come first.
+		out, n := m.textKeys(b, false)
+		e := editor{src: out, inPlace: n > 0}
+		m.detect(&e, 0, out, raw)
+		out, n2 := e.result()
+		return out, n + n2
+	case !keys:
+		return b, 0
+	}
+	out, n := m.textKeys(b, false)
+	if n == 0 {
+		return b, 0 // the detectors' pass over b found nothing
+	}
+	e = editor{src: out, inPlace: true}
 	m.detect(&e, 0, out, raw)
 	out, n2 := e.result()
 	return out, n + n2

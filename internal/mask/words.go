@@ -1,0 +1,93 @@
+package mask
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Word-at-a-time helpers of the JSON walk: eight bytes tested at once in
+// a uint64 instead of one by one.
+
+// hasByte returns a word whose lowest set bit marks the first byte of w
+// equal to c (higher bits may be spurious), or 0 when there is none.
+func hasByte(w uint64, c byte) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (lo * uint64(c))
+	return (x - lo) &^ x & hi
+}
+
+// shortLen returns the length of a string's content that starts with the
+// words lo and hi when the string closes in them without an escape, and
+// -1 otherwise. hasByte's lowest bit is exact, so the first quote and
+// backslash are told apart.
+func shortLen(lo, hi uint64) int {
+	q, esc := hasByte(lo, '"'), hasByte(lo, '\\')
+	if q|esc == 0 {
+		q, esc = hasByte(hi, '"'), hasByte(hi, '\\')
+		if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
+			return 8 + bits.TrailingZeros64(q)/8
+		}
+		return -1
+	}
+	if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
+		return bits.TrailingZeros64(q) / 8
+	}
+	return -1
+}
+
+// keyMarks returns a word whose bits mark the bytes of w that are ':', '='
+// or '<' (spurious bits only follow a real one), 0 when there are none.
+func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasByte(w, '<') }
+
+// quietShort reports, for the content of a string of 10 to 16 bytes given
+// as two zero-padded words, that detect would neither mask in it nor find
+// a key mark: the detectors that fit in 16 bytes are a card number (13
+// digits or more), "Bearer " or "Basic " and a credential, a Slack token
+// (xox…) and a URL (which has a ':'); the others are longer. The test
+// may answer false for a quiet string, never true for another.
+func quietShort(lo, hi uint64, n int) bool {
+	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	if keyMarks(lo)|keyMarks(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+		return false
+	}
+	if n >= 13 {
+		digits := 0
+		for _, w := range [2]uint64{lo, hi} {
+			// Per byte, without carries: at least '0' and not past '9'.
+			x := w & lo7
+			d := (x + 0x5050505050505050) &^ (x + 0x4646464646464646) &^ w & hi1
+			digits += bits.OnesCount64(d)
+		}
+		if digits >= 13 {
+			return false
+		}
+	}
+	// "bearer " and "basic ": lower-cased, both start with 'b' and hold
+	// a space (the padding lower-cases to spaces too, which only errs
+	// towards false).
+	const fold = 0x2020202020202020
+	flo, fhi := lo|fold, hi|fold
+	if hasByte(flo, 'b')|hasByte(fhi, 'b') == 0 {
+		return true
+	}
+	var buf [24]byte
+	binary.LittleEndian.PutUint64(buf[:8], flo)
+	binary.LittleEndian.PutUint64(buf[8:16], fhi)
+	const basic, bearer = 0x206369736162, 0x20726572616562 // "basic ", "bearer " little-endian
+	for bs := eqBytes(flo, 'b') | eqBytes(fhi, 'b')<<8; bs != 0; bs &= bs - 1 {
+		w := binary.LittleEndian.Uint64(buf[bits.TrailingZeros64(bs):])
+		if w&(1<<48-1) == basic || w&(1<<56-1) == bearer {
+			return false
+		}
+	}
+	return true
+}
+
+// eqBytes returns a byte with bit k set where byte k of w equals c. Unlike
+// hasByte it is exact for every byte: no borrow crosses bytes.
+func eqBytes(w uint64, c byte) uint64 {
+	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ (0x0101010101010101 * uint64(c))
+	t := ((x & lo7) + lo7) | x // bit 7 of each byte: the byte is not zero
+	return ((^t & hi1) >> 7) * 0x0102040810204080 >> 56
+}
