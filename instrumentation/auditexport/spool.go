@@ -213,7 +213,7 @@ func (s *spool) recoverSegment(path string, id uint64, start int64, last bool) (
 		seg.size = cut
 	}
 	if last && end < dataEnd {
-		s.report(damageTornTail, fmt.Errorf("auditexport: spool %s: the last %d bytes of segment %d were cut short by a crash and are cut off (the records before them are kept)", s.dir, dataEnd-end, id))
+		s.report(damageTornTail, fmt.Errorf("auditexport: spool %s: segment %d: what follows its last intact entry (offset %d) was cut short by a crash and is cut off (the records before it are kept)", s.dir, id, end))
 	}
 	return seg, nil
 }
