@@ -207,10 +207,11 @@ func (s *spool) recoverSegment(path string, id uint64, start int64, last bool) (
 		cut = end
 	}
 	if cut < limit {
-		if err := f.Truncate(cut); err != nil {
-			return fail(fmt.Errorf("cut off the end of segment %d: %w", id, err))
-		}
 		seg.size = cut
+		if err := f.Truncate(cut); err != nil {
+			// Reads stop at cut all the same: the segment is not damaged.
+			otel.Handle(fmt.Errorf("auditexport: spool %s: cut off the end of segment %d: %w", s.dir, id, err))
+		}
 	}
 	if last && end < dataEnd {
 		s.report(damageTornTail, fmt.Errorf("auditexport: spool %s: segment %d: what follows its last intact entry (offset %d) was cut short by a crash and is cut off (the records before it are kept)", s.dir, id, end))
@@ -400,6 +401,7 @@ func (s *spool) segmentSize(need int64) int64 {
 	return max(s.cfg.segmentBytes(), int64(len(segmentHeader))+need)
 }
 
+// rotate starts a new segment of the usual size.
 func (s *spool) rotate() error { return s.rotateFor(0) }
 
 // rotateFor closes the active segment for writing (after an fsync, so that
