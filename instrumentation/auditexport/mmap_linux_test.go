@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -111,5 +112,34 @@ func TestRecordLargerThanASegment(t *testing.T) {
 	}
 	if got := h.sink.ids(); !slices.Equal(got, seq(0, 6)) {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// TestPreallocateFallsBack: when the segment cannot be preallocated (here
+// it is larger than any filesystem allows), the segment is written with
+// the write path instead, and nothing of the attempt stays in the file.
+func TestPreallocateFallsBack(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), segmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(segmentHeader); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := preallocate(f, 1<<60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	if _, ok := sf.(fileSegment); !ok {
+		t.Fatalf("got a %T, want the write path", sf)
+	}
+	entry := append(make([]byte, entryHeaderLen), "payload"...)
+	frameEntry(entry)
+	if err := sf.writeAt(entry, int64(len(segmentHeader))); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fileSize(t, f.Name()), int64(len(segmentHeader)+len(entry)); got != want {
+		t.Errorf("segment is %d bytes, want %d", got, want)
 	}
 }
