@@ -3,7 +3,6 @@ package auditexport
 import (
 	"context"
 	"errors"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,12 +30,4 @@ func startCPU(b *testing.B) *cpuMeter { return &cpuMeter{b: b, start: processCPU
 // report adds the cpu-ns/op metric.
 func (m *cpuMeter) report() {
 	m.b.ReportMetric(float64(processCPU(m.b)-m.start)/float64(m.b.N), "cpu-ns/op")
-}
-
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

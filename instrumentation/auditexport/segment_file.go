@@ -1,10 +1,8 @@
 package auditexport
 
 import (
-	"errors"
 	"io"
 	"os"
-	"sync/atomic"
 )
 
 // segmentFile is an open segment. The spool writes it under its mutex; the
@@ -24,16 +22,6 @@ type segmentFile interface {
 	Name() string
 	Close() error
 }
-
-// errMappingFault: a copy into a segment's mapping faulted (the file was
-// cut short under it, or the disk failed to supply a page).
-var errMappingFault = errors.New("memory fault writing the mapped segment")
-
-// mapSegments turns preallocated, memory-mapped segments on where the
-// platform has them; tests turn it off to run the write path on Linux.
-var mapSegments atomic.Bool
-
-func init() { mapSegments.Store(true) }
 
 // fileSegment writes each entry with one pwrite. It is the write path where
 // segments cannot be preallocated and mapped, and it holds the segments

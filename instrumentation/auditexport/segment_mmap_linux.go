@@ -5,8 +5,19 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 )
+
+// errMappingFault: a copy into a segment's mapping faulted (the file was
+// cut short under it, or the disk failed to supply a page).
+var errMappingFault = errors.New("memory fault writing the mapped segment")
+
+// mapSegments turns preallocated, memory-mapped segments on (the default);
+// tests turn it off to run the write path on Linux.
+var mapSegments atomic.Bool
+
+func init() { mapSegments.Store(true) }
 
 // mappedSegment is a segment preallocated at its full size (fallocate: its
 // blocks are reserved, so a write into it cannot run out of space) and
