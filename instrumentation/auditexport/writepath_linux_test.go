@@ -25,7 +25,6 @@ func TestWritePath(t *testing.T) {
 		"TornTail":                     TestTornTail,
 		"CorruptEntryInTheMiddle":      TestCorruptEntryInTheMiddle,
 		"UnreadableSegment":            TestUnreadableSegment,
-		"FullDropOldest":               TestFullDropOldest,
 		"ReadOnlyDirectoryFailsClosed": TestReadOnlyDirectoryFailsClosed,
 		"OversizedRecord":              TestOversizedRecord,
 	} {
