@@ -76,11 +76,13 @@ func BenchmarkWrapper(b *testing.B) {
 			body := bytes.NewReader(benchdata.JSON)
 			w := &discardWriter{h: http.Header{}}
 			b.ReportAllocs()
+			cpu := startCPU(b)
 			for b.Loop() {
 				body.Reset(benchdata.JSON)
 				clear(w.h)
 				h.ServeHTTP(w, benchRequest(body))
 			}
+			cpu.report()
 		})
 	}
 }
