@@ -128,8 +128,10 @@ func WithSync(p SyncPolicy) DurableOption {
 }
 
 // WithMaxBytes bounds the encoded records waiting to be exported (default
-// DefaultMaxBytes). Disk use can exceed it by the exported part of the
-// current segment, at most a sixteenth of n.
+// DefaultMaxBytes). Disk use can exceed it by up to two segments (a
+// segment is a sixteenth of n, at most 64 MiB): the exported part of the
+// oldest segment and, on Linux, where segments are preallocated, the
+// unwritten rest of the one being written.
 func WithMaxBytes(n int64) DurableOption {
 	return durableOptionFunc(func(c *durableConfig) { c.maxBytes = n })
 }

@@ -63,18 +63,44 @@ func segmentID(name string) (uint64, bool) {
 	return id, err == nil
 }
 
-// createSegment creates segment id in dir and writes its header.
-func createSegment(dir string, id uint64) (*os.File, error) {
+// createSegment creates segment id in dir for size bytes (header included),
+// writes its header and makes it ready for appends (preallocate).
+func createSegment(dir string, id uint64, size int64) (segmentFile, error) {
 	f, err := os.OpenFile(filepath.Join(dir, segmentName(id)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.WriteString(segmentHeader); err != nil {
+	fail := func(err error) (segmentFile, error) {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
 	}
-	return f, nil
+	if _, err := f.WriteString(segmentHeader); err != nil {
+		return fail(err)
+	}
+	sf, err := preallocate(f, size)
+	if err != nil {
+		return fail(err)
+	}
+	return sf, nil
+}
+
+// allZero reports whether the bytes of r from off to limit are all zero:
+// the unwritten rest of a preallocated segment.
+func allZero(r io.ReaderAt, off, limit int64) (bool, error) {
+	size := min(64<<10, max(limit-off, 0))
+	buf, zeros := make([]byte, size), make([]byte, size)
+	for off < limit {
+		n := min(size, limit-off)
+		if _, err := r.ReadAt(buf[:n], off); err != nil {
+			return false, err
+		}
+		if !bytes.Equal(buf[:n], zeros[:n]) {
+			return false, nil
+		}
+		off += n
+	}
+	return true, nil
 }
 
 // checkHeader reports whether f starts with the segment header.

@@ -33,9 +33,10 @@ const ackFile = "ack"
 // segment is one file of the spool.
 type segment struct {
 	id      uint64
-	f       *os.File
+	f       segmentFile
 	size    int64 // end of the last complete entry
 	unacked int64 // intact entries not exported yet
+	broken  bool  // a write failed: the next append starts a new segment
 }
 
 // spool is the write-ahead log of the durable processor: appends at the
@@ -147,7 +148,7 @@ func (s *spool) recover() error {
 	// Segment ids only grow, past the acknowledged one too: a segment
 	// numbered below it would be taken as exported at the next start.
 	next = max(next, ackSeg+1)
-	f, err := createSegment(s.dir, next)
+	f, err := createSegment(s.dir, next, s.segmentSize(0))
 	if err != nil {
 		return fmt.Errorf("create segment: %w", err)
 	}
@@ -159,8 +160,10 @@ func (s *spool) recover() error {
 }
 
 // recoverSegment opens a segment and counts its intact entries from start.
-// In the last segment, whatever follows the last intact entry is what a
-// crash cut short: it is cut off and reported.
+// Its data ends where only zeros follow (the unwritten rest of a
+// preallocated segment), which is cut off. In the last segment, whatever
+// else follows the last intact entry is what a crash cut short: it is cut
+// off and reported.
 func (s *spool) recoverSegment(path string, id uint64, start int64, last bool) (*segment, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -175,8 +178,9 @@ func (s *spool) recoverSegment(path string, id uint64, start int64, last bool) (
 		return fail(err)
 	}
 	limit := st.Size()
-	seg := &segment{id: id, f: f, size: limit}
-	end := start // end of the last intact entry
+	seg := &segment{id: id, f: fileSegment{f}, size: limit}
+	end := start     // end of the last intact entry
+	dataEnd := limit // where only zeros follow
 	cr := newChunkReader(f, limit, nil)
 	for off := start; off < limit; {
 		_, next, err := readEntry(cr, off, limit)
@@ -185,19 +189,32 @@ func (s *spool) recoverSegment(path string, id uint64, start int64, last bool) (
 			seg.unacked++
 			off, end = next, next
 		case errors.Is(err, errDamaged), errors.Is(err, errTorn):
-			if off, err = resync(f, off, limit); err != nil {
+			zero, err := allZero(f, off, limit)
+			if err != nil {
+				return fail(err)
+			}
+			if zero {
+				dataEnd, off = off, limit
+			} else if off, err = resync(f, off, limit); err != nil {
 				return fail(err)
 			}
 		default:
 			return fail(err)
 		}
 	}
-	if last && end < limit {
-		if err := f.Truncate(end); err != nil {
-			return fail(fmt.Errorf("cut off torn tail: %w", err))
+	cut := dataEnd
+	if last {
+		cut = end
+	}
+	if cut < limit {
+		seg.size = cut
+		if err := f.Truncate(cut); err != nil {
+			// Reads stop at cut all the same: the segment is not damaged.
+			otel.Handle(fmt.Errorf("auditexport: spool %s: cut off the end of segment %d: %w", s.dir, id, err))
 		}
-		seg.size = end
-		s.report(damageTornTail, fmt.Errorf("auditexport: spool %s: the last %d bytes of segment %d were cut short by a crash and are cut off (the records before them are kept)", s.dir, limit-end, id))
+	}
+	if last && end < dataEnd {
+		s.report(damageTornTail, fmt.Errorf("auditexport: spool %s: segment %d: what follows its last intact entry (offset %d) was cut short by a crash and is cut off (the records before it are kept)", s.dir, id, end))
 	}
 	return seg, nil
 }
@@ -304,8 +321,8 @@ func (s *spool) append(entry []byte) (uint64, error) {
 		s.clearFull(need)
 	}
 	active := s.segs[len(s.segs)-1]
-	if active.size+need > s.cfg.segmentBytes() && active.unacked > 0 && !time.Now().Before(s.nextRotate) {
-		if err := s.rotate(); err != nil {
+	if (active.broken || active.size+need > s.cfg.segmentBytes() && active.unacked > 0) && !time.Now().Before(s.nextRotate) {
+		if err := s.rotateFor(need); err != nil {
 			// Keep appending to the current segment: the record is as safe
 			// there, and the directory may recover.
 			s.nextRotate = time.Now().Add(rotationRetryInterval)
@@ -314,12 +331,10 @@ func (s *spool) append(entry []byte) (uint64, error) {
 			active = s.segs[len(s.segs)-1]
 		}
 	}
-	if _, err := active.f.WriteAt(entry, active.size); err != nil {
-		// Cut off what part of the entry was written, so that the next
-		// entry follows an intact one; a reader would skip it anyway.
-		active.f.Truncate(active.size)
+	if err := active.f.writeAt(entry, active.size); err != nil {
 		s.setWriteErr(fmt.Errorf("write segment %d: %w", active.id, err))
 		s.metrics.drop(dropWriteError, 1)
+		s.abandon(active)
 		return 0, fmt.Errorf("auditexport: spool %s: write: %w", s.dir, err)
 	}
 	active.size += need
@@ -359,16 +374,47 @@ func (s *spool) madeSpace() {
 	s.space = make(chan struct{})
 }
 
-// rotate closes the active segment for writing (after an fsync, so that
+// abandon gives up a segment a write failed on: the next append starts a
+// new one, at once when this one holds records. An empty one may fail again
+// in its successor, so then the next try waits, lest a failing disk get a
+// file per record.
+func (s *spool) abandon(active *segment) {
+	active.broken = true
+	if active.size == int64(len(segmentHeader)) {
+		if next := time.Now().Add(rotationRetryInterval); next.After(s.nextRotate) {
+			s.nextRotate = next
+		}
+		return
+	}
+	if time.Now().Before(s.nextRotate) {
+		return
+	}
+	if err := s.rotate(); err != nil {
+		s.nextRotate = time.Now().Add(rotationRetryInterval)
+		s.setDirErr(fmt.Errorf("create segment: %w", err))
+	}
+}
+
+// segmentSize is the size a new segment is preallocated at: a record larger
+// than a segment gets one of its own size.
+func (s *spool) segmentSize(need int64) int64 {
+	return max(s.cfg.segmentBytes(), int64(len(segmentHeader))+need)
+}
+
+// rotate starts a new segment of the usual size.
+func (s *spool) rotate() error { return s.rotateFor(0) }
+
+// rotateFor closes the active segment for writing (after an fsync, so that
 // whatever the sync policy, only the active segment can hold unsynced
-// records) and starts a new one.
-func (s *spool) rotate() error {
+// records; then it is cut to its entries) and starts a new one with room
+// for need bytes.
+func (s *spool) rotateFor(need int64) error {
 	old := s.segs[len(s.segs)-1]
-	f, err := createSegment(s.dir, old.id+1)
+	f, err := createSegment(s.dir, old.id+1, s.segmentSize(need))
 	if err != nil {
 		return err
 	}
-	if err := old.f.Sync(); err != nil {
+	if err := old.f.finish(old.size); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return fmt.Errorf("fsync segment %d: %w", old.id, err)
@@ -700,6 +746,12 @@ func (s *spool) close() error {
 	}
 	s.closed = true
 	s.madeSpace()
+	// Cut the active segment to its entries: a clean shutdown leaves no
+	// preallocated zeros behind.
+	active := s.segs[len(s.segs)-1]
+	if ferr := active.f.finish(active.size); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("auditexport: spool %s: close segment %d: %w", s.dir, active.id, ferr))
+	}
 	s.closeFiles()
 	return err
 }
