@@ -86,21 +86,25 @@ func TestCollectorOutageLosesNothing(t *testing.T) {
 	collector := startCollector(t, e, "postgres.yaml")
 	service, base := startService(t, e)
 	stop := make(chan struct{})
-	_, wait := load(base, 200, 4, stop)
+	answered, wait := load(base, 200, 4, stop)
 
 	pg, _ := openStores(t, e)
 	waitCount(t, "PostgreSQL", pg, 1, collector) // the stream is flowing
 	collector.stop(t)
+	before := answered()
 	outage := time.NewTimer(45 * time.Second)
 	<-outage.C // the outage is what is tested: load runs meanwhile
+	during := answered() - before
 	collector = startCollector(t, e, "postgres.yaml")
 	resumed := count(t, pg)
 	waitCount(t, "PostgreSQL", pg, resumed+1000, collector) // delivering again, under load
 	close(stop)
 	ids := wait()
 	service.stop(t)
-	if len(ids) < 45*150 {
-		t.Fatalf("only %d requests answered: the load did not run through the outage", len(ids))
+	// The rate is not asserted (a loaded machine serves fewer), only that
+	// the service kept answering through the outage.
+	if during < 1000 {
+		t.Fatalf("only %d requests answered during the 45 s outage: the load did not run through it", during)
 	}
 	storedAll(t, e, ids, collector)
 	if n := count(t, pg); n != int64(len(ids)) {
