@@ -57,6 +57,7 @@ type config struct {
 	sessionCookie  string
 	sessionKey     []byte
 	health         func() error
+	async          bool
 }
 
 func newConfig(opts []Option) *config {
@@ -65,6 +66,7 @@ func newConfig(opts []Option) *config {
 		plan:         plan{headers: true, requestBody: true, responseBody: true, maxBodySize: DefaultMaxBodySize},
 		contentTypes: parseMediaRanges(DefaultBodyContentTypes),
 		masking:      true,
+		async:        true,
 	}
 	for _, o := range opts {
 		o.apply(c)
@@ -254,6 +256,17 @@ func WithSessionCookie(name string, key []byte) Option {
 // when its audit trail cannot keep up does not use it.
 func WithFailClosed(health func() error) Option {
 	return optionFunc(func(c *config) { c.health = health })
+}
+
+// WithAsync sets whether records are built and emitted after the response
+// is complete (on, the default), by a small pool of goroutines shared by
+// every handler and transport, or before ServeHTTP returns (off), as the
+// client waits. Either way each exchange has exactly one record: when the
+// pool has no room (its queue or the captured bytes it may hold are
+// full), the record is built at once, as if the option were off. A service
+// calls Flush on shutdown so that no pending record is lost.
+func WithAsync(on bool) Option {
+	return optionFunc(func(c *config) { c.async = on })
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

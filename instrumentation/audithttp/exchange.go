@@ -2,10 +2,12 @@ package audithttp
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/felixge/httpsnoop"
 	"go.opentelemetry.io/otel/attribute"
@@ -25,10 +27,17 @@ type exchange struct {
 	reqBody  requestBody
 	respType string // content type of the response, for masking
 
-	status      int
+	status      int // as written by the handler
 	wroteHeader bool
 	hijacked    bool
 	respHeaders []attribute.KeyValue // snapshot taken when the header was sent
+
+	// Set by end, when the handler has returned, for emitRecord.
+	ended time.Time
+	final int             // the status the client got
+	pv    any             // the handler's panic value
+	stack []byte          // where it panicked
+	ctx   context.Context // the request's, never canceled when async
 
 	mu        sync.Mutex // guards the fields set from handler code
 	userID    string
