@@ -34,8 +34,14 @@ type job struct {
 	gen  *generation
 }
 
-func (j job) run() {
+// run emits j's record; from is the pool that held it, nil when inline.
+// Flush may return as soon as gen is done, so from's count is released
+// before.
+func (j job) run(from *pool) {
 	defer j.gen.done()
+	if from != nil {
+		defer from.bytes.Add(-j.size)
+	}
 	j.p.emitRecord()
 }
 
@@ -67,7 +73,7 @@ func dispatch(async bool, p pending, size int64) {
 	if async && records.Load().submit(j) {
 		return
 	}
-	j.run()
+	j.run(nil)
 }
 
 // submit queues j, or reports false when the queue or the byte budget is
@@ -107,8 +113,7 @@ func (p *pool) work() {
 	for {
 		select {
 		case j := <-p.jobs:
-			j.run()
-			p.bytes.Add(-j.size)
+			j.run(p)
 			idle.Reset(workerIdle)
 			continue
 		case <-idle.C:
