@@ -18,6 +18,9 @@ const (
 	// workerIdle is how long a worker with nothing to do waits before it
 	// ends, so that an idle service keeps no goroutines.
 	workerIdle = time.Second
+	// batchTick is how long a busy worker lets records gather before it
+	// takes them: the most a record waits in a queue that is not full.
+	batchTick = time.Millisecond
 )
 
 // pending is an exchange whose response is complete and whose record is
@@ -111,20 +114,41 @@ func (p *pool) work() {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
+		idle.Reset(workerIdle)
 		select {
 		case j := <-p.jobs:
 			j.run(p)
-			idle.Reset(workerIdle)
-			continue
 		case <-idle.C:
+			p.workers.Add(-1)
+			// A job queued while this worker was leaving found every
+			// worker running and started none: take it up again.
+			if len(p.jobs) == 0 || !p.rejoin() {
+				return
+			}
 		}
-		p.workers.Add(-1)
-		// A job queued while this worker was leaving found every worker
-		// running and started none: take it up again.
-		if len(p.jobs) == 0 || !p.rejoin() {
-			return
+		// More records usually follow. Taking them in batches a tick
+		// apart, rather than as each arrives, spares the handler that
+		// queues one the cost of waking this goroutine.
+		for {
+			time.Sleep(batchTick)
+			if !p.drain() {
+				break
+			}
 		}
-		idle.Reset(workerIdle)
+	}
+}
+
+// drain runs the queued jobs and reports whether there were any.
+func (p *pool) drain() bool {
+	ran := false
+	for {
+		select {
+		case j := <-p.jobs:
+			j.run(p)
+			ran = true
+		default:
+			return ran
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,6 +182,93 @@ func BenchmarkLoopback(b *testing.B) {
 
 	round := func(name string, n int) float64 { return postRound(b, client, urls[name], clients, n) }
 	compareRounds(b, names, []string{"bare", "otelhttp"}, round)
+}
+
+// BenchmarkLatency measures what one client sees over loopback when the
+// server is about half busy: it finds the bare server's maximum throughput
+// (4 keep-alive clients), then sends 2 KB JSON requests (2 KB JSON
+// answers, bodies captured and masked) to each server at half that rate,
+// paced, from 8 keep-alive connections, in alternating rounds. It reports
+// each server's p50 and p99 latency (from sending the request to reading
+// the whole response) and what each adds over bare.
+func BenchmarkLatency(b *testing.B) {
+	hs, shutdown := servers()
+	defer shutdown()
+	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline"}
+	urls := map[string]string{}
+	for _, n := range names {
+		srv := httptest.NewServer(hs[n])
+		defer srv.Close()
+		urls[n] = srv.URL + "/api/orders?id=7&token=x"
+	}
+	const conns, perRound = 8, 2000
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	for _, n := range names { // warm up connections and caches
+		postRound(b, client, urls[n], 4, 400)
+	}
+	rate := postRound(b, client, urls["bare"], 4, 4000) / 2
+	b.ResetTimer()
+	lat := map[string][]time.Duration{}
+	for r := range max(b.N, 3) {
+		order := slices.Clone(names)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, n := range order {
+			lat[n] = append(lat[n], pacedRound(b, client, urls[n], conns, rate, perRound)...)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(rate, "paced-req/s")
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	p50, p99 := map[string]time.Duration{}, map[string]time.Duration{}
+	for _, n := range names {
+		slices.Sort(lat[n])
+		p50[n], p99[n] = lat[n][len(lat[n])/2], lat[n][len(lat[n])*99/100]
+		b.ReportMetric(us(p50[n]), n+"-p50-µs")
+		b.ReportMetric(us(p99[n]), n+"-p99-µs")
+	}
+	for _, n := range names[1:] {
+		b.ReportMetric(us(p50[n]-p50["bare"]), n+"-added-p50-µs")
+		b.ReportMetric(us(p99[n]-p99["bare"]), n+"-added-p99-µs")
+	}
+}
+
+// pacedRound posts benchJSON n times at rate requests per second, the
+// i-th at start + i/rate, from conns goroutines, and returns each
+// request's latency.
+func pacedRound(b *testing.B, client *http.Client, url string, conns int, rate float64, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(benchJSON))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer abc")
+				sent := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				out[i] = time.Since(sent)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // BenchmarkTransport measures outbound calls/s of keep-alive HTTP/1.1
