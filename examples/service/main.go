@@ -67,6 +67,11 @@ func run(addr string, traffic, sourceMasking bool, policy string) error {
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		// audithttp emits each record after its response: emit those still
+		// pending (the server has stopped by now), then deliver them.
+		if err := audithttp.Flush(sctx); err != nil {
+			log.Printf("service: %v", err)
+		}
 		if err := lp.Shutdown(sctx); err != nil {
 			log.Printf("service: flush audit records: %v", err)
 		}
@@ -143,9 +148,10 @@ func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, *auditexpor
 		}
 		log.Printf("service: AUDIT_SPOOL_DIR not set, spooling audit records in %s", dir)
 	}
-	// The durable processor writes each record to disk before the request
-	// completes and exports from there, retrying until the collector takes
-	// it: a collector outage or a crash of this service loses no record.
+	// The durable processor writes each record to disk as audithttp emits
+	// it, just after the response, and exports from there, retrying until
+	// the collector takes it: a collector outage loses no record, and a
+	// crash at most those audithttp had not yet emitted.
 	dp, err := auditexport.NewDurableProcessor(exp, dir)
 	if err != nil {
 		return nil, nil, err

@@ -419,3 +419,23 @@ func TestTransportRecordAfterClose(t *testing.T) {
 		t.Errorf("request body %q", body)
 	}
 }
+
+// TestFailClosedEmitsBeforeTheResponse: a service that fails closed gets
+// its record before the response unless it asks for the pool.
+func TestFailClosedEmitsBeforeTheResponse(t *testing.T) {
+	healthy := func() error { return nil }
+	g, lp := newGate(t, func(p string) bool { return p == "/async" })
+	srv := g.serve(t, lp, echoPath, audithttp.WithFailClosed(healthy))
+	get(t, srv, "/inline")
+	if n := g.kept("/inline"); n != 1 {
+		t.Fatalf("%d records when the response arrived, want 1", n)
+	}
+	srv = g.serve(t, lp, echoPath, audithttp.WithFailClosed(healthy), audithttp.WithAsync(true))
+	get(t, srv, "/async") // held: answered only if the record is emitted after
+	g.waitHeld(t, "/async")
+	g.open()
+	flush(t)
+	if n := g.kept("/async"); n != 1 {
+		t.Fatalf("%d records of /async", n)
+	}
+}

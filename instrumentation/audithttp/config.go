@@ -58,6 +58,7 @@ type config struct {
 	sessionKey     []byte
 	health         func() error
 	async          bool
+	asyncSet       bool // WithAsync was given
 }
 
 func newConfig(opts []Option) *config {
@@ -70,6 +71,11 @@ func newConfig(opts []Option) *config {
 	}
 	for _, o := range opts {
 		o.apply(c)
+	}
+	if c.health != nil && !c.asyncSet {
+		// Failing closed is for operations that must never happen
+		// unrecorded: the record is emitted before the response.
+		c.async = false
 	}
 	if c.provider == nil {
 		c.provider = otel.GetLoggerProvider()
@@ -253,7 +259,9 @@ func WithSessionCookie(name string, key []byte) Option {
 // disk stops the service instead of losing audit records. health is called
 // once per audited request and must be cheap. Requests excluded from
 // auditing are served as usual. Off by default: a service that must stay up
-// when its audit trail cannot keep up does not use it.
+// when its audit trail cannot keep up does not use it. With it, records are
+// emitted before the response (WithAsync(false)) unless WithAsync(true) is
+// given.
 func WithFailClosed(health func() error) Option {
 	return optionFunc(func(c *config) { c.health = health })
 }
@@ -264,9 +272,10 @@ func WithFailClosed(health func() error) Option {
 // client waits. Either way each exchange has exactly one record: when the
 // pool has no room (its queue or the captured bytes it may hold are
 // full), the record is built at once, as if the option were off. A service
-// calls Flush on shutdown so that no pending record is lost.
+// calls Flush on shutdown so that no pending record is lost; a crash loses
+// the records still pending, so with WithFailClosed the default is off.
 func WithAsync(on bool) Option {
-	return optionFunc(func(c *config) { c.async = on })
+	return optionFunc(func(c *config) { c.async, c.asyncSet = on, true })
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -28,9 +28,10 @@ import (
 // rewinds with GetBody is captured from the start again, and every redirect
 // http.Client follows is a round trip of its own, with its own record. The
 // response body is teed as the caller reads it, so a streamed response
-// reaches the caller unchanged and on time. The record is emitted when the
-// caller reads the response body to its end or closes it, when reading it
-// fails, or at once when the round trip fails or the response has no body.
+// reaches the caller unchanged and on time. The call ends when the caller
+// reads the response body to its end or closes it, when reading it fails,
+// or at once when the round trip fails or the response has no body; its
+// record is then emitted like a server record (see WithAsync and Flush).
 // A caller that never closes the body (which net/http requires it to do)
 // gets no record for that call: nothing waits for it, so nothing leaks.
 //
