@@ -68,7 +68,8 @@ func servers() (map[string]http.Handler, func()) {
 			"audithttp-dedicated-nomask": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated), audithttp.WithMasking(false)),
 			"audithttp-dedicated-nobody": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated),
 				audithttp.WithRequestBody(false), audithttp.WithResponseBody(false)),
-			"emit-only": emitOnly(lpDedicated, sampleAttrs()),
+			"emit-only":         emitOnly(lpDedicated, sampleAttrs()),
+			"emit-only-default": emitOnly(lp, sampleAttrs()),
 		}, func() {
 			tp.Shutdown(context.Background())
 			lp.Shutdown(context.Background())
@@ -138,7 +139,7 @@ func (d *discardWriter) Flush()                      {}
 func BenchmarkHandler(b *testing.B) {
 	hs, shutdown := servers()
 	defer shutdown()
-	for _, name := range []string{"bare", "otelhttp", "emit-only", "audithttp", "audithttp-dedicated", "audithttp-inline",
+	for _, name := range []string{"bare", "otelhttp", "emit-only", "emit-only-default", "audithttp", "audithttp-dedicated", "audithttp-inline",
 		"audithttp-dedicated-inline", "audithttp-dedicated-nomask", "audithttp-dedicated-nobody"} {
 		h := hs[name]
 		b.Run(name, func(b *testing.B) {
