@@ -66,7 +66,9 @@ func newPool(workers, queue int, maxBytes int64) *pool {
 // memory bound and Flush hold for the whole process.
 var records atomic.Pointer[pool]
 
-func init() { records.Store(newPool(runtime.GOMAXPROCS(0), queueLen, maxQueuedBytes)) }
+// Half the processors build records, so that the other half always serve:
+// a burst of records does not hold up the responses.
+func init() { records.Store(newPool(runtime.GOMAXPROCS(0)/2, queueLen, maxQueuedBytes)) }
 
 // dispatch emits p's record: on the pool when async is set and the pool has
 // room for it, else at once on the caller's goroutine. size is the captured
