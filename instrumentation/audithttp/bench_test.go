@@ -300,11 +300,13 @@ func BenchmarkTransport(b *testing.B) {
 		"bare":      base(),
 		"otelhttp":  otelhttp.NewTransport(base(), otelhttp.WithTracerProvider(tp)),
 		"audithttp": audithttp.NewTransport(base(), audithttp.WithLoggerProvider(lp)),
+		// The record built as the caller closes the body.
+		"audithttp-inline": audithttp.NewTransport(base(), audithttp.WithLoggerProvider(lp), audithttp.WithAsync(false)),
 	}
 	round := func(name string, n int) float64 {
 		return postRound(b, &http.Client{Transport: rts[name]}, url, clients, n)
 	}
-	compareRounds(b, []string{"bare", "otelhttp", "audithttp"}, []string{"bare", "otelhttp"}, round)
+	compareRounds(b, []string{"bare", "otelhttp", "audithttp", "audithttp-inline"}, []string{"bare", "otelhttp"}, round)
 }
 
 // postRound posts benchJSON n times from clients goroutines and returns
