@@ -104,6 +104,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDiffForm$$' -fuzztime 30s ./internal/mask/
 	$(GO) test -run '^$$' -fuzz '^FuzzDiffHeader$$' -fuzztime 30s ./internal/mask/
 
-## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp, served (Loopback) and sent (Transport)
+## bench-http: requests/s over loopback, bare vs otelhttp vs audithttp, served (Loopback) and sent (Transport); p50/p99 at half load (Latency)
 bench-http:
 	$(GO) test -run "^$$" -bench "Loopback|Transport" -benchtime 7x ./instrumentation/audithttp/
+	$(GO) test -run "^$$" -bench Latency -benchtime 5x ./instrumentation/audithttp/

@@ -216,6 +216,10 @@ func selfAudit(ctx context.Context, h http.Handler, stderr io.Writer) (http.Hand
 	return wrapped, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		// audithttp emits records after the response: emit the pending ones first.
+		if err := audithttp.Flush(sctx); err != nil {
+			fmt.Fprintf(stderr, "auditctl serve: self-audit: %v\n", err)
+		}
 		if err := lp.Shutdown(sctx); err != nil {
 			fmt.Fprintf(stderr, "auditctl serve: self-audit: flush: %v\n", err)
 		}

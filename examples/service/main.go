@@ -5,8 +5,11 @@
 // OTEL_EXPORTER_OTLP_LOGS_ENDPOINT); when neither is set they are printed to
 // stdout. They pass through the durable spool in AUDIT_SPOOL_DIR (a new
 // temporary directory when unset), so a collector outage or a crash of the
-// service loses none; AUDIT_FAIL_CLOSED=1 answers 503 while the spool cannot
-// take records. With -traffic the service sends itself a realistic mix of requests
+// service loses none: each record is in the spool before its response is
+// sent. AUDIT_ASYNC=1 emits records after the response instead (audithttp's
+// default: the client waits for none of it, and a crash loses the records
+// of the last millisecond or so). AUDIT_FAIL_CLOSED=1 answers 503 while the
+// spool cannot take records. With -traffic the service sends itself a realistic mix of requests
 // (secrets in headers, query strings, JSON and form bodies; 2xx, 4xx, 5xx),
 // flushes the records and exits.
 //
@@ -67,12 +70,18 @@ func run(addr string, traffic, sourceMasking bool, policy string) error {
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		// audithttp emits each record after its response: emit those still
+		// pending (the server has stopped by now), then deliver them.
+		if err := audithttp.Flush(sctx); err != nil {
+			log.Printf("service: %v", err)
+		}
 		if err := lp.Shutdown(sctx); err != nil {
 			log.Printf("service: flush audit records: %v", err)
 		}
 	}()
 
-	opts := []audithttp.Option{audithttp.WithLoggerProvider(lp), audithttp.WithMasking(sourceMasking)}
+	opts := []audithttp.Option{audithttp.WithLoggerProvider(lp), audithttp.WithMasking(sourceMasking),
+		audithttp.WithAsync(os.Getenv("AUDIT_ASYNC") == "1")}
 	if policy != "" {
 		rules, err := audithttp.LoadPolicy(policy)
 		if err != nil {
@@ -143,9 +152,10 @@ func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, *auditexpor
 		}
 		log.Printf("service: AUDIT_SPOOL_DIR not set, spooling audit records in %s", dir)
 	}
-	// The durable processor writes each record to disk before the request
-	// completes and exports from there, retrying until the collector takes
-	// it: a collector outage or a crash of this service loses no record.
+	// The durable processor writes each record to disk as audithttp emits
+	// it and exports from there, retrying until the collector takes it: a
+	// collector outage or a crash of this service loses no record (with
+	// AUDIT_ASYNC=1, a crash loses those audithttp had not yet emitted).
 	dp, err := auditexport.NewDurableProcessor(exp, dir)
 	if err != nil {
 		return nil, nil, err

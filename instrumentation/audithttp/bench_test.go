@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,11 +62,15 @@ func servers() (map[string]http.Handler, func()) {
 			"otelhttp":            otelhttp.NewHandler(app, "bench", otelhttp.WithTracerProvider(tp)),
 			"audithttp":           audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp)),
 			"audithttp-dedicated": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated)),
+			// The record built before ServeHTTP returns, as the client waits.
+			"audithttp-inline":           audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp), audithttp.WithAsync(false)),
+			"audithttp-dedicated-inline": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated), audithttp.WithAsync(false)),
 			// What each feature costs: masking off; bodies off (headers only).
 			"audithttp-dedicated-nomask": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated), audithttp.WithMasking(false)),
 			"audithttp-dedicated-nobody": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated),
 				audithttp.WithRequestBody(false), audithttp.WithResponseBody(false)),
-			"emit-only": emitOnly(lpDedicated, sampleAttrs()),
+			"emit-only":         emitOnly(lpDedicated, sampleAttrs()),
+			"emit-only-default": emitOnly(lp, sampleAttrs()),
 		}, func() {
 			tp.Shutdown(context.Background())
 			lp.Shutdown(context.Background())
@@ -96,7 +102,7 @@ func sampleAttrs() []attribute.KeyValue {
 	defer lp.Shutdown(context.Background())
 	req := benchRequest()
 	req.Body = io.NopCloser(bytes.NewReader(benchJSON))
-	audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp)).ServeHTTP(&discardWriter{h: http.Header{}}, req)
+	audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lp), audithttp.WithAsync(false)).ServeHTTP(&discardWriter{h: http.Header{}}, req)
 	var out []attribute.KeyValue
 	rec.recs[0].WalkAttributes(func(kv attribute.KeyValue) bool {
 		out = append(out, kv)
@@ -127,11 +133,16 @@ func (d *discardWriter) WriteHeader(int)             {}
 func (d *discardWriter) Flush()                      {}
 
 // BenchmarkHandler is the in-process comparison: a 2 KB JSON request and
-// response, bodies captured and masked.
+// response, bodies captured and masked. ns/op is what the caller of
+// ServeHTTP waits; cpu-ns/op is the CPU the process spent per request, on
+// every core, including the records built after the response and the
+// pending ones Flush waits for; caller-cpu-ns/op is the CPU of the caller's
+// own thread (Linux), what the client waits for on an idle machine.
 func BenchmarkHandler(b *testing.B) {
 	hs, shutdown := servers()
 	defer shutdown()
-	for _, name := range []string{"bare", "otelhttp", "emit-only", "audithttp", "audithttp-dedicated", "audithttp-dedicated-nomask", "audithttp-dedicated-nobody"} {
+	for _, name := range []string{"bare", "otelhttp", "emit-only", "emit-only-default", "audithttp", "audithttp-dedicated", "audithttp-inline",
+		"audithttp-dedicated-inline", "audithttp-dedicated-nomask", "audithttp-dedicated-nobody"} {
 		h := hs[name]
 		b.Run(name, func(b *testing.B) {
 			body := bytes.NewReader(benchJSON)
@@ -139,12 +150,21 @@ func BenchmarkHandler(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			b.ReportAllocs()
 			b.SetBytes(int64(2 * len(benchJSON)))
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu, caller := cpuTime(), threadCPUTime()
 			for b.Loop() {
 				body.Reset(benchJSON)
 				req.Body = io.NopCloser(body)
 				clear(w.h)
 				h.ServeHTTP(w, req)
 			}
+			caller = threadCPUTime() - caller
+			if err := audithttp.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(caller)/float64(b.N), "caller-cpu-ns/op")
 		})
 	}
 }
@@ -155,7 +175,7 @@ func BenchmarkHandler(b *testing.B) {
 func BenchmarkLoopback(b *testing.B) {
 	hs, shutdown := servers()
 	defer shutdown()
-	names := []string{"bare", "otelhttp", "emit-only", "audithttp", "audithttp-dedicated"}
+	names := []string{"bare", "otelhttp", "emit-only", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline"}
 	urls := map[string]string{}
 	for _, n := range names {
 		srv := httptest.NewServer(hs[n])
@@ -169,6 +189,93 @@ func BenchmarkLoopback(b *testing.B) {
 
 	round := func(name string, n int) float64 { return postRound(b, client, urls[name], clients, n) }
 	compareRounds(b, names, []string{"bare", "otelhttp"}, round)
+}
+
+// BenchmarkLatency measures what one client sees over loopback when the
+// server is about half busy: it finds the bare server's maximum throughput
+// (4 keep-alive clients), then sends 2 KB JSON requests (2 KB JSON
+// answers, bodies captured and masked) to each server at half that rate,
+// paced, from 8 keep-alive connections, in alternating rounds. It reports
+// each server's p50 and p99 latency (from sending the request to reading
+// the whole response) and what each adds over bare.
+func BenchmarkLatency(b *testing.B) {
+	hs, shutdown := servers()
+	defer shutdown()
+	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline"}
+	urls := map[string]string{}
+	for _, n := range names {
+		srv := httptest.NewServer(hs[n])
+		defer srv.Close()
+		urls[n] = srv.URL + "/api/orders?id=7&token=x"
+	}
+	const conns, perRound = 8, 2000
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	for _, n := range names { // warm up connections and caches
+		postRound(b, client, urls[n], 4, 400)
+	}
+	rate := postRound(b, client, urls["bare"], 4, 4000) / 2
+	b.ResetTimer()
+	lat := map[string][]time.Duration{}
+	for r := range max(b.N, 3) {
+		order := slices.Clone(names)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, n := range order {
+			lat[n] = append(lat[n], pacedRound(b, client, urls[n], conns, rate, perRound)...)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(rate, "paced-req/s")
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	p50, p99 := map[string]time.Duration{}, map[string]time.Duration{}
+	for _, n := range names {
+		slices.Sort(lat[n])
+		p50[n], p99[n] = lat[n][len(lat[n])/2], lat[n][len(lat[n])*99/100]
+		b.ReportMetric(us(p50[n]), n+"-p50-µs")
+		b.ReportMetric(us(p99[n]), n+"-p99-µs")
+	}
+	for _, n := range names[1:] {
+		b.ReportMetric(us(p50[n]-p50["bare"]), n+"-added-p50-µs")
+		b.ReportMetric(us(p99[n]-p99["bare"]), n+"-added-p99-µs")
+	}
+}
+
+// pacedRound posts benchJSON n times at rate requests per second, the
+// i-th at start + i/rate, from conns goroutines, and returns each
+// request's latency.
+func pacedRound(b *testing.B, client *http.Client, url string, conns int, rate float64, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(benchJSON))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer abc")
+				sent := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				out[i] = time.Since(sent)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // BenchmarkTransport measures outbound calls/s of keep-alive HTTP/1.1
@@ -193,11 +300,13 @@ func BenchmarkTransport(b *testing.B) {
 		"bare":      base(),
 		"otelhttp":  otelhttp.NewTransport(base(), otelhttp.WithTracerProvider(tp)),
 		"audithttp": audithttp.NewTransport(base(), audithttp.WithLoggerProvider(lp)),
+		// The record built as the caller closes the body.
+		"audithttp-inline": audithttp.NewTransport(base(), audithttp.WithLoggerProvider(lp), audithttp.WithAsync(false)),
 	}
 	round := func(name string, n int) float64 {
 		return postRound(b, &http.Client{Transport: rts[name]}, url, clients, n)
 	}
-	compareRounds(b, []string{"bare", "otelhttp", "audithttp"}, []string{"bare", "otelhttp"}, round)
+	compareRounds(b, []string{"bare", "otelhttp", "audithttp", "audithttp-inline"}, []string{"bare", "otelhttp"}, round)
 }
 
 // postRound posts benchJSON n times from clients goroutines and returns

@@ -57,6 +57,8 @@ type config struct {
 	sessionCookie  string
 	sessionKey     []byte
 	health         func() error
+	async          bool
+	asyncSet       bool // WithAsync was given
 }
 
 func newConfig(opts []Option) *config {
@@ -65,9 +67,15 @@ func newConfig(opts []Option) *config {
 		plan:         plan{headers: true, requestBody: true, responseBody: true, maxBodySize: DefaultMaxBodySize},
 		contentTypes: parseMediaRanges(DefaultBodyContentTypes),
 		masking:      true,
+		async:        true,
 	}
 	for _, o := range opts {
 		o.apply(c)
+	}
+	if c.health != nil && !c.asyncSet {
+		// Failing closed is for operations that must never happen
+		// unrecorded: the record is emitted before the response.
+		c.async = false
 	}
 	if c.provider == nil {
 		c.provider = otel.GetLoggerProvider()
@@ -251,9 +259,23 @@ func WithSessionCookie(name string, key []byte) Option {
 // disk stops the service instead of losing audit records. health is called
 // once per audited request and must be cheap. Requests excluded from
 // auditing are served as usual. Off by default: a service that must stay up
-// when its audit trail cannot keep up does not use it.
+// when its audit trail cannot keep up does not use it. With it, records are
+// emitted before the response (WithAsync(false)) unless WithAsync(true) is
+// given.
 func WithFailClosed(health func() error) Option {
 	return optionFunc(func(c *config) { c.health = health })
+}
+
+// WithAsync sets whether records are built and emitted after the response
+// is complete (on, the default), by a small pool of goroutines shared by
+// every handler and transport, or before ServeHTTP returns (off), as the
+// client waits. Either way each exchange has exactly one record: when the
+// pool has no room (its queue or the captured bytes it may hold are
+// full), the record is built at once, as if the option were off. A service
+// calls Flush on shutdown so that no pending record is lost; a crash loses
+// the records still pending, so with WithFailClosed the default is off.
+func WithAsync(on bool) Option {
+	return optionFunc(func(c *config) { c.async, c.asyncSet = on, true })
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {

@@ -5,9 +5,11 @@
 //
 //	handler := audithttp.NewHandler(mux, "orders-api")
 //
-// The record is emitted when the handler returns (or panics), through the
-// configured log.LoggerProvider, so delivery never blocks or fails the
-// response when the provider uses a BatchProcessor. The wrapper never
+// The record is of the exchange as it was when the handler returned (or
+// panicked). It is built and emitted through the configured
+// log.LoggerProvider after the response is complete, by a small bounded pool
+// of goroutines, so the client waits for none of it (WithAsync); a service
+// calls Flush on shutdown, before the provider's Shutdown. The wrapper never
 // changes what the client receives: the request body is teed as the handler
 // reads it (never read ahead, never buffered beyond the capture limit) and
 // the ResponseWriter is wrapped with httpsnoop, keeping exactly the optional

@@ -59,12 +59,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	defer func() {
 		if v := recover(); v != nil {
-			ex.finish(v)
+			ex.end(v) // recorded before net/http sees the panic
 			panic(v)
 		}
 	}()
 	h.next.ServeHTTP(ww, r)
-	ex.finish(nil)
+	ex.end(nil)
 }
 
 // refuse answers a request that cannot be audited (WithFailClosed). The

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,17 +38,20 @@ func (r *recorder) Export(_ context.Context, recs []sdklog.Record) error {
 func (*recorder) Shutdown(context.Context) error   { return nil }
 func (*recorder) ForceFlush(context.Context) error { return nil }
 
-// wait returns the first n records once they have arrived; it fails the
-// test if they do not arrive within a generous bound.
+// wait returns the first n records, in the order their exchanges started,
+// once they have arrived; it fails the test if they do not arrive within a
+// generous bound. Records are emitted after the response, by a pool, so
+// they may arrive in another order.
 func (r *recorder) wait(t *testing.T, n int) []sdklog.Record {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		r.mu.Lock()
 		if len(r.recs) >= n {
-			out := append([]sdklog.Record(nil), r.recs[:n]...)
+			out := append([]sdklog.Record(nil), r.recs...)
 			r.mu.Unlock()
-			return out
+			slices.SortStableFunc(out, func(a, b sdklog.Record) int { return a.Timestamp().Compare(b.Timestamp()) })
+			return out[:n]
 		}
 		ch := r.changed
 		r.mu.Unlock()

@@ -1,6 +1,7 @@
 package audithttp
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,33 +19,52 @@ import (
 	"github.com/otelaudit/otelaudit/internal/mask"
 )
 
-// finish builds the record once the handler has returned or panicked (pv is
-// the panic value) and emits it. Nothing here may break the response: a
-// panic inside the logging pipeline is reported through otel.Handle.
-func (ex *exchange) finish(pv any) {
+// end seals the exchange once the handler has returned or panicked (pv is
+// the panic value) and hands it off to be recorded. What net/http may
+// change or cancel once ServeHTTP returns is taken now: the panic's stack,
+// the response header when nothing was written, the request's context.
+func (ex *exchange) end(pv any) {
+	ex.ended = time.Now()
+	ex.final = ex.status
+	if !ex.wroteHeader {
+		ex.final = http.StatusOK // what net/http sends for a handler that wrote nothing
+		if ex.plan.headers {
+			// net/http sends the header as it is now.
+			ex.respHeaders = ex.headerAttrs(ex.respHeaders, ex.w.Header(), responseHeaderKey)
+		}
+	}
+	if pv != nil {
+		ex.final = http.StatusInternalServerError
+		ex.pv = pv
+		if pv != http.ErrAbortHandler { // a deliberate abort, which net/http does not log either
+			ex.stack = debug.Stack()
+		}
+	}
+	// The request's context carries the trace; its cancellation (a client
+	// that went away, ServeHTTP returning) must not cancel the record.
+	ex.ctx = ex.req.Context()
+	if ex.cfg.async {
+		ex.ctx = context.WithoutCancel(ex.ctx)
+	}
+	dispatch(ex.cfg.async, ex, int64(cap(ex.reqCap.buf)+cap(ex.respCap.buf)))
+}
+
+// emitRecord builds the record and emits it. Nothing here may break the
+// response or the pool: a panic inside the logging pipeline is reported
+// through otel.Handle.
+func (ex *exchange) emitRecord() {
 	defer func() {
 		if v := recover(); v != nil {
 			otel.Handle(fmt.Errorf("audithttp: emitting the audit record: panic: %v", v))
 		}
 	}()
-	end := time.Now()
-	status := ex.status
-	if !ex.wroteHeader {
-		status = http.StatusOK // what net/http sends for a handler that wrote nothing
-	}
-	if pv != nil {
-		status = http.StatusInternalServerError
-	}
-
 	ap, attrs := getAttrs()
 	defer func() { putAttrs(ap, attrs) }() // attrs as built, not as it is now
 	attrs = ex.requestAttrs(attrs)
-	attrs = ex.responseAttrs(attrs, status, end)
-	attrs = ex.errorAttrs(attrs, status, pv)
-	attrs = ex.userAttrs(attrs, status)
-	// The request's context carries the trace; its cancellation (a client
-	// that went away) must not cancel the record.
-	ex.emit(ex.req.Context(), auditconv.EventHTTPServer, attrs, status, pv != nil, end)
+	attrs = ex.responseAttrs(attrs, ex.final, ex.ended)
+	attrs = ex.errorAttrs(attrs, ex.final, ex.pv)
+	attrs = ex.userAttrs(attrs, ex.final)
+	ex.emit(ex.ctx, auditconv.EventHTTPServer, attrs, ex.final, ex.pv != nil, ex.ended)
 }
 
 // requestAttrs appends what the record says about the request and who sent
@@ -103,13 +123,7 @@ func (ex *exchange) responseAttrs(attrs []attribute.KeyValue, status int, end ti
 		attribute.Int(auditconv.HTTPResponseStatusCode, status),
 		attribute.Float64(auditconv.HTTPServerRequestDuration, end.Sub(ex.start).Seconds()),
 	)
-	if ex.plan.headers {
-		if !ex.wroteHeader {
-			// Nothing was written: net/http sends the header as it is now.
-			ex.respHeaders = ex.headerAttrs(ex.respHeaders, ex.w.Header(), responseHeaderKey)
-		}
-		attrs = append(attrs, ex.respHeaders...)
-	}
+	attrs = append(attrs, ex.respHeaders...)
 	respSize := ex.respCap.total
 	if ex.req.Method == http.MethodHead {
 		respSize = 0 // net/http sends no body for HEAD, whatever the handler wrote
@@ -133,8 +147,8 @@ func (ex *exchange) errorAttrs(attrs []attribute.KeyValue, status int, pv any) [
 			// password, a request with its token.
 			attribute.String(auditconv.ExceptionMessage, ex.mask((*mask.Masker).Free, fmt.Sprint(pv))),
 		)
-		if pv != http.ErrAbortHandler { // a deliberate abort, which net/http does not log either
-			attrs = append(attrs, attribute.String(auditconv.ExceptionStacktrace, ex.mask((*mask.Masker).Free, string(debug.Stack()))))
+		if ex.stack != nil {
+			attrs = append(attrs, attribute.String(auditconv.ExceptionStacktrace, ex.mask((*mask.Masker).Free, string(ex.stack))))
 		}
 	default:
 		attrs = statusErrorAttrs(attrs, status)

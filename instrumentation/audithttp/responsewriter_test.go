@@ -46,8 +46,75 @@ func interfaces(w http.ResponseWriter) []string {
 	if _, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
 		out = append(out, "Unwrap")
 	}
+	if _, ok := w.(interface{ FlushError() error }); ok {
+		out = append(out, "FlushError")
+	}
+	if _, ok := w.(interface{ CloseNotify() <-chan bool }); ok {
+		out = append(out, "CloseNotify")
+	}
+	if _, ok := w.(interface{ SetReadDeadline(time.Time) error }); ok {
+		out = append(out, "SetReadDeadline")
+	}
+	if _, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		out = append(out, "SetWriteDeadline")
+	}
+	if _, ok := w.(interface{ EnableFullDuplex() error }); ok {
+		out = append(out, "EnableFullDuplex")
+	}
 	sort.Strings(out)
 	return out
+}
+
+// plainWriter has no optional interface.
+type plainWriter struct{ rr *httptest.ResponseRecorder }
+
+func (p plainWriter) Header() http.Header         { return p.rr.Header() }
+func (p plainWriter) Write(b []byte) (int, error) { return p.rr.Write(b) }
+func (p plainWriter) WriteHeader(code int)        { p.rr.WriteHeader(code) }
+
+// flushOnly is a writer that can flush and nothing else.
+type flushOnly struct{ plainWriter }
+
+func (f flushOnly) Flush() { f.rr.Flush() }
+
+// TestOtherWritersKeepInterfaces: writers other than net/http's (a
+// recorder, one that only flushes, one with no optional interface) keep
+// their exact interfaces too, and their bodies are recorded.
+func TestOtherWritersKeepInterfaces(t *testing.T) {
+	writers := map[string]func(*httptest.ResponseRecorder) http.ResponseWriter{
+		"recorder":   func(rr *httptest.ResponseRecorder) http.ResponseWriter { return rr },
+		"flush-only": func(rr *httptest.ResponseRecorder) http.ResponseWriter { return flushOnly{plainWriter{rr}} },
+		"plain":      func(rr *httptest.ResponseRecorder) http.ResponseWriter { return plainWriter{rr} },
+	}
+	for name, mk := range writers {
+		t.Run(name, func(t *testing.T) {
+			rec := newRecorder()
+			var got []string
+			h := audithttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = interfaces(w)
+				w.Header().Set("Content-Type", "text/plain")
+				io.WriteString(w, "hello ")
+				w.Write([]byte("world"))
+				if f, ok := w.(http.Flusher); ok {
+					f.Flush()
+				}
+			}), "op", audithttp.WithLoggerProvider(providerFor(t, rec)))
+			rr := httptest.NewRecorder()
+			w := mk(rr)
+			want := append(interfaces(w), "Unwrap")
+			sort.Strings(want)
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("wrapped writer implements %v, original %v", got, want)
+			}
+			if rr.Body.String() != "hello world" {
+				t.Errorf("client got %q", rr.Body.String())
+			}
+			if body := str(t, attrs(rec.wait(t, 1)[0]), auditconv.HTTPResponseBodyContent); body != "hello world" {
+				t.Errorf("recorded %q", body)
+			}
+		})
+	}
 }
 
 // TestWriterKeepsInterfaces compares the optional interfaces the handler

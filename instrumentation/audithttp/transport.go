@@ -28,9 +28,10 @@ import (
 // rewinds with GetBody is captured from the start again, and every redirect
 // http.Client follows is a round trip of its own, with its own record. The
 // response body is teed as the caller reads it, so a streamed response
-// reaches the caller unchanged and on time. The record is emitted when the
-// caller reads the response body to its end or closes it, when reading it
-// fails, or at once when the round trip fails or the response has no body.
+// reaches the caller unchanged and on time. The call ends when the caller
+// reads the response body to its end or closes it, when reading it fails,
+// or at once when the round trip fails or the response has no body; its
+// record is then emitted like a server record (see WithAsync and Flush).
 // A caller that never closes the body (which net/http requires it to do)
 // gets no record for that call: nothing waits for it, so nothing leaks.
 //
@@ -90,6 +91,17 @@ type call struct {
 
 	mu   sync.Mutex
 	done bool
+
+	// Set by finish, for emitRecord.
+	reqTaken, respTaken capture // the captures, taken from the call
+	reqType             string
+	ended               time.Time
+	status              int
+	failed              bool
+	ap                  *[]attribute.KeyValue
+	attrs               []attribute.KeyValue // all but the bodies and user attributes
+	extra               []attribute.KeyValue // WithAttributes'
+	ctx                 context.Context
 }
 
 // teeRequest returns the request base sends: req, with its body teed into
@@ -166,8 +178,11 @@ func (b *callResponseBody) Close() error {
 	return err
 }
 
-// finish emits the record once; err is the failure of the round trip or
-// of reading the response body. Nothing here may break the call.
+// finish ends the call once; err is the failure of the round trip or of
+// reading the response body. What the caller may change or reuse once it
+// has closed the body (the request, the response's header) and the user
+// callbacks are taken into attributes now; the bodies are masked and the
+// record emitted by emitRecord. Nothing here may break the call.
 func (c *call) finish(err error) {
 	c.mu.Lock()
 	if c.done {
@@ -178,7 +193,7 @@ func (c *call) finish(err error) {
 	// Take the captures and leave counting ones behind: later reads of a
 	// body (base finishing the request, a caller after an error) must not
 	// touch the buffers the record is built from.
-	reqCap, respCap := c.reqCap, c.respCap
+	c.reqTaken, c.respTaken = c.reqCap, c.respCap
 	c.reqCap.on, c.reqCap.buf = false, nil
 	c.respCap.on, c.respCap.buf = false, nil
 	c.mu.Unlock()
@@ -188,26 +203,57 @@ func (c *call) finish(err error) {
 			otel.Handle(fmt.Errorf("audithttp: emitting the audit record of an outbound call: panic: %v", v))
 		}
 	}()
-	end := time.Now()
-	status := 0
+	c.ended = time.Now()
 	if c.resp != nil {
-		status = c.resp.StatusCode
+		c.status = c.resp.StatusCode
 	}
-	ap, attrs := getAttrs()
-	defer func() { putAttrs(ap, attrs) }() // attrs as built, not as it is now
-	attrs = c.requestAttrs(attrs, &reqCap)
-	attrs = c.responseAttrs(attrs, &respCap, end)
+	c.failed = err != nil
+	c.reqType = c.req.Header.Get("Content-Type")
+	c.ap, c.attrs = getAttrs()
+	c.attrs = c.requestAttrs(c.attrs, &c.reqTaken)
+	c.attrs = c.responseAttrs(c.attrs, &c.respTaken, c.ended)
 	if err != nil {
-		attrs = append(attrs, attribute.String(auditconv.ErrorType, errorType(err)))
+		c.attrs = append(c.attrs, attribute.String(auditconv.ErrorType, errorType(err)))
 	} else {
-		attrs = statusErrorAttrs(attrs, status)
+		c.attrs = statusErrorAttrs(c.attrs, c.status)
 	}
-	attrs = c.userAttrs(attrs, status)
-	c.emit(c.req.Context(), auditconv.EventHTTPClient, attrs, status, err != nil, end)
+	if c.cfg.attributes != nil {
+		c.extra = c.cfg.attributes(c.req, c.status)
+	}
+	c.ctx = c.req.Context()
+	if c.cfg.async {
+		c.ctx = context.WithoutCancel(c.ctx)
+	}
+	dispatch(c.cfg.async, c, int64(cap(c.reqTaken.buf)+cap(c.respTaken.buf)))
+}
+
+// emitRecord masks the captured bodies into the record finish began, adds
+// the attributes of WithAttributes (which replace built-in ones of the same
+// key) and emits it. Nothing here may break the call or the pool.
+func (c *call) emitRecord() {
+	defer func() {
+		if v := recover(); v != nil {
+			otel.Handle(fmt.Errorf("audithttp: emitting the audit record of an outbound call: panic: %v", v))
+		}
+	}()
+	attrs := c.attrs
+	defer func() { putAttrs(c.ap, attrs) }() // attrs as built, not as it is now
+	attrs = c.bodyAttrs(attrs, &c.reqTaken, c.reqType,
+		auditconv.HTTPRequestBodyContent, auditconv.RequestBodyTruncated)
+	if c.resp != nil {
+		attrs = c.bodyAttrs(attrs, &c.respTaken, c.respType,
+			auditconv.HTTPResponseBodyContent, auditconv.ResponseBodyTruncated)
+	}
+	if len(c.extra) > 0 {
+		builtIn := len(attrs)
+		attrs = append(attrs, c.extra...)
+		attrs = dedupUserAttrs(attrs, builtIn)
+	}
+	c.emit(c.ctx, auditconv.EventHTTPClient, attrs, c.status, c.failed, c.ended)
 }
 
 // requestAttrs appends what the record says about the outbound request:
-// method, URL, server, headers and body.
+// method, URL, server, user, headers and body size.
 func (c *call) requestAttrs(attrs []attribute.KeyValue, reqCap *capture) []attribute.KeyValue {
 	r := c.req
 	attrs = append(attrs,
@@ -231,13 +277,11 @@ func (c *call) requestAttrs(attrs []attribute.KeyValue, reqCap *capture) []attri
 	if r.ContentLength > size {
 		size = r.ContentLength // base stopped sending early
 	}
-	attrs = append(attrs, attribute.Int64(auditconv.HTTPRequestBodySize, size))
-	return c.bodyAttrs(attrs, reqCap, r.Header.Get("Content-Type"),
-		auditconv.HTTPRequestBodyContent, auditconv.RequestBodyTruncated)
+	return append(attrs, attribute.Int64(auditconv.HTTPRequestBodySize, size))
 }
 
-// responseAttrs appends the status, duration, headers and body of the
-// response, when there was one.
+// responseAttrs appends the duration, and the status, headers and body
+// size of the response, when there was one.
 func (c *call) responseAttrs(attrs []attribute.KeyValue, respCap *capture, end time.Time) []attribute.KeyValue {
 	attrs = append(attrs, attribute.Float64(auditconv.HTTPClientRequestDuration, end.Sub(c.start).Seconds()))
 	resp := c.resp
@@ -252,20 +296,7 @@ func (c *call) responseAttrs(attrs []attribute.KeyValue, respCap *capture, end t
 	if resp.ContentLength > size {
 		size = resp.ContentLength // the caller did not read it all
 	}
-	attrs = append(attrs, attribute.Int64(auditconv.HTTPResponseBodySize, size))
-	return c.bodyAttrs(attrs, respCap, c.respType,
-		auditconv.HTTPResponseBodyContent, auditconv.ResponseBodyTruncated)
-}
-
-// userAttrs appends the attributes of WithAttributes; a user attribute
-// replaces a built-in one of the same key.
-func (c *call) userAttrs(attrs []attribute.KeyValue, status int) []attribute.KeyValue {
-	if c.cfg.attributes == nil {
-		return attrs
-	}
-	builtIn := len(attrs)
-	attrs = append(attrs, c.cfg.attributes(c.req, status)...)
-	return dedupUserAttrs(attrs, builtIn)
+	return append(attrs, attribute.Int64(auditconv.HTTPResponseBodySize, size))
 }
 
 // user is the user.id of an outbound call: WithUserID's, or else that of
