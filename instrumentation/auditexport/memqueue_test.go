@@ -1,0 +1,343 @@
+package auditexport
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+)
+
+// resourceProbe is a processor that keeps the resource of the records its
+// provider emits: the provider merges the resource it is given into a new
+// one. Placed before the processor under test, it has the resource before
+// that processor sees a record.
+type resourceProbe struct{ res atomic.Pointer[resource.Resource] }
+
+func (p *resourceProbe) OnEmit(_ context.Context, r *sdklog.Record) error {
+	p.res.CompareAndSwap(nil, r.Resource())
+	return nil
+}
+func (*resourceProbe) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (*resourceProbe) Shutdown(context.Context) error                         { return nil }
+func (*resourceProbe) ForceFlush(context.Context) error                       { return nil }
+
+// pathCounter passes exports on to next and counts the records delivered
+// from memory and from disk. A record exported from memory still carries
+// the emitting provider's resource (the same pointer); one read back from
+// disk carries a resource decoded from the spool.
+type pathCounter struct {
+	next  sdklog.Exporter
+	probe resourceProbe
+
+	mu           sync.Mutex
+	memory, disk int
+}
+
+func (c *pathCounter) Export(ctx context.Context, recs []sdklog.Record) error {
+	if err := c.next.Export(ctx, recs); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range recs {
+		if recs[i].Resource() == c.probe.res.Load() {
+			c.memory++
+		} else {
+			c.disk++
+		}
+	}
+	return nil
+}
+func (c *pathCounter) Shutdown(ctx context.Context) error   { return c.next.Shutdown(ctx) }
+func (c *pathCounter) ForceFlush(ctx context.Context) error { return c.next.ForceFlush(ctx) }
+
+func (c *pathCounter) counts() (memory, disk int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.memory, c.disk
+}
+
+// newPathHarness is newHarness with the exporter wrapped in a pathCounter
+// that knows the provider's resource.
+func newPathHarness(t *testing.T, s *sink, opts ...DurableOption) (*harness, *pathCounter) {
+	t.Helper()
+	res := resource.NewSchemaless(attribute.String("service.name", "memory-test"))
+	pc := &pathCounter{next: s}
+	h := &harness{dir: t.TempDir(), sink: s, reader: sdkmetric.NewManualReader()}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	p, err := NewDurableProcessor(pc, h.dir, append([]DurableOption{WithMeterProvider(mp)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.p = p
+	h.lp = sdklog.NewLoggerProvider(sdklog.WithProcessor(&pc.probe), sdklog.WithProcessor(p), sdklog.WithResource(res))
+	h.logger = h.lp.Logger("memory-test")
+	t.Cleanup(func() { h.close(t) })
+	return h, pc
+}
+
+// emitLogged emits records from..to-1 (attribute "n", a body of size
+// bytes) through the harness's logger, as a service does.
+func (h *harness) emitLogged(from, to, size int, attrs ...attribute.KeyValue) {
+	for i := from; i < to; i++ {
+		var r log.Record
+		r.SetEventName("http.server.audit")
+		r.SetBody(attribute.StringValue(string(make([]byte, size))))
+		r.AddAttributes(attribute.Int("n", i))
+		r.AddAttributes(attrs...)
+		h.logger.Emit(context.Background(), r)
+	}
+}
+
+// TestMemoryQueueTakesRunsInSpoolOrder: entries pushed out of order come
+// out in spool order; a run stops at a gap, at a segment's end and at the
+// byte bound (but takes one entry larger than it); entries behind the
+// export position are discarded; the bounds refuse what does not fit.
+func TestMemoryQueueTakesRunsInSpoolOrder(t *testing.T) {
+	q := newMemQueue(5, 1000)
+	push := func(n int, seg uint64, start, end int64) {
+		q.push(newRecord(n, 10), entryPos{seg: seg, start: start, end: end}, int64(n), int(end-start))
+	}
+	push(1, 1, 116, 216)
+	push(0, 1, 16, 116) // a concurrent emitter came second
+	push(3, 1, 316, 416)
+	push(4, 2, 16, 116)
+	push(5, 2, 116, 216)
+	push(6, 2, 216, 316) // over the record bound: only on disk
+	if q.held != 5 || q.bytes != 500 {
+		t.Fatalf("held %d records, %d bytes; want 5, 500", q.held, q.bytes)
+	}
+	ids := func(recs []sdklog.Record) []int64 {
+		var out []int64
+		for _, r := range recs {
+			r.WalkAttributes(func(kv attribute.KeyValue) bool {
+				if kv.Key == "n" {
+					out = append(out, kv.Value.AsInt64())
+				}
+				return true
+			})
+		}
+		return out
+	}
+
+	run, ok, _, _ := q.take(1, 16, 10, 1<<20, nil)
+	if !ok || !slices.Equal(ids(run.recs), []int64{0, 1}) || run.seg != 1 || run.end != 216 || run.appended != 0 || !run.more {
+		t.Fatalf("first run: ok %v, records %v, seg %d, end %d, appended %d, more %v", ok, ids(run.recs), run.seg, run.end, run.appended, run.more)
+	}
+	// Entry 2 (216..316) is only on disk: the sender reads up to entry 3.
+	if _, ok, next, has := q.take(1, 216, 10, 1<<20, nil); ok || !has || next != (entryPos{1, 316, 416}) {
+		t.Fatalf("at the gap: ok %v, next %+v (%v), want the position of entry 3", ok, next, has)
+	}
+	// Entries 2 and 3 went from disk: entry 3 is discarded.
+	if _, ok, next, has := q.take(1, 416, 10, 1<<20, nil); ok || !has || next != (entryPos{2, 16, 116}) {
+		t.Fatalf("after the disk read: ok %v, next %+v (%v), want segment 2's first entry", ok, next, has)
+	}
+	if q.held != 2 {
+		t.Errorf("held %d after discarding, want 2", q.held)
+	}
+	// The byte bound: the first entry always goes, the second does not fit.
+	run, ok, _, _ = q.take(2, 16, 10, 50, nil)
+	if !ok || !slices.Equal(ids(run.recs), []int64{4}) || !run.more {
+		t.Fatalf("byte-bound run: ok %v, records %v, more %v", ok, ids(run.recs), run.more)
+	}
+	push(7, 2, 216, 316)
+	run, ok, _, _ = q.take(2, 116, 10, 1<<20, nil)
+	if !ok || !slices.Equal(ids(run.recs), []int64{5, 7}) || run.more {
+		t.Fatalf("last run: ok %v, records %v, more %v", ok, ids(run.recs), run.more)
+	}
+	if _, ok, _, has := q.take(2, 316, 10, 1<<20, nil); ok || has || q.held != 0 || q.bytes != 0 {
+		t.Fatalf("empty queue: ok %v, has %v, held %d, bytes %d", ok, has, q.held, q.bytes)
+	}
+	// The byte bound of the queue itself.
+	push(8, 3, 16, 916)
+	push(9, 3, 916, 1116) // 1100 bytes would pass 1000
+	if q.held != 1 || q.bytes != 900 {
+		t.Fatalf("held %d records, %d bytes; want 1, 900", q.held, q.bytes)
+	}
+}
+
+// TestConcurrentEmittersExactlyOnce: emitters on every core, a memory
+// queue that holds one record (or two by its byte bound), so that the
+// sender mixes batches from memory and from disk: every record is
+// delivered exactly once, in each emitter's order. The same with the
+// memory queue off, everything from disk.
+func TestConcurrentEmittersExactlyOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		queue        DurableOption
+		memory, disk bool
+	}{
+		{"one-record", WithMemoryQueue(1, 1<<20), true, true},
+		{"byte-bound", WithMemoryQueue(1000, 700), true, true},
+		{"off", WithMemoryQueue(0, 0), false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, paths := newPathHarness(t, newSink(), tc.queue, WithExportMaxBatchSize(16), WithExportInterval(time.Millisecond))
+			const emitters, each = 8, 300
+			var wg sync.WaitGroup
+			for e := range emitters {
+				wg.Go(func() { h.emitLogged(0, each, 200, attribute.String("emitter", fmt.Sprint(e))) })
+			}
+			wg.Wait()
+			if err := h.p.ForceFlush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]int64{}
+			h.sink.mu.Lock()
+			for _, r := range h.sink.recs {
+				var em string
+				var n int64
+				r.WalkAttributes(func(kv attribute.KeyValue) bool {
+					switch kv.Key {
+					case "emitter":
+						em = kv.Value.AsString()
+					case "n":
+						n = kv.Value.AsInt64()
+					}
+					return true
+				})
+				got[em] = append(got[em], n)
+			}
+			total := len(h.sink.recs)
+			h.sink.mu.Unlock()
+			if total != emitters*each {
+				t.Errorf("%d records delivered, want %d", total, emitters*each)
+			}
+			for e := range emitters {
+				if ns := got[fmt.Sprint(e)]; !slices.Equal(ns, seq(0, each)) {
+					t.Errorf("emitter %d: %d records delivered, not 0..%d once each in order", e, len(ns), each-1)
+				}
+			}
+			mem, disk := paths.counts()
+			if (mem > 0) != tc.memory || (disk > 0) != tc.disk {
+				t.Errorf("%d records exported from memory, %d from disk; want memory %v, disk %v", mem, disk, tc.memory, tc.disk)
+			}
+			if v := h.metric(t, "otelaudit.spool.exported"); v != emitters*each {
+				t.Errorf("exported metric %v, want %d", v, emitters*each)
+			}
+		})
+	}
+}
+
+// TestMemoryQueueDropOldest: with the exporter down, DropOldest deletes
+// segments whose records are also in memory. Once the exporter is back,
+// the drop count is exact, the records kept are delivered once and in
+// order (partly from memory), and no dropped record is.
+func TestMemoryQueueDropOldest(t *testing.T) {
+	s := newSink()
+	s.setFailing(true)
+	h, paths := newPathHarness(t, s, WithMaxBytes(fullMax), WithOnFull(DropOldest))
+	const n = 1000
+	h.emitLogged(0, n, 100)
+	dropped := int(h.metric(t, "otelaudit.spool.dropped", reason(dropFullOldest)))
+	if dropped == 0 {
+		t.Fatal("nothing dropped")
+	}
+	s.setFailing(false)
+	h.sink.wait(t, n-dropped)
+	if err := h.p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.sink.ids(); !slices.Equal(got, seq(dropped, n)) {
+		t.Fatalf("delivered %d records, want the last %d once each, in order", len(got), n-dropped)
+	}
+	if v := h.metric(t, "otelaudit.spool.dropped"); v != float64(dropped) {
+		t.Errorf("dropped (all reasons) = %v, want %d", v, dropped)
+	}
+	if v := h.metric(t, "otelaudit.spool.exported"); v != float64(n-dropped) {
+		t.Errorf("exported metric %v, want %d", v, n-dropped)
+	}
+	if mem, _ := paths.counts(); mem == 0 {
+		t.Error("nothing exported from memory")
+	}
+}
+
+// TestForceFlushExportsFromMemory: a flush exports every record emitted
+// before it, all from memory, without waiting for the export interval.
+func TestForceFlushExportsFromMemory(t *testing.T) {
+	h, paths := newPathHarness(t, newSink(), WithExportInterval(time.Hour))
+	h.emitLogged(0, 100, 100)
+	if err := h.p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.sink.ids(); !slices.Equal(got, seq(0, 100)) {
+		t.Fatalf("delivered %v, want 0..99", got)
+	}
+	if mem, disk := paths.counts(); mem != 100 || disk != 0 {
+		t.Errorf("%d from memory, %d from disk; want 100 from memory", mem, disk)
+	}
+	if v := h.metric(t, "otelaudit.spool.pending.records"); v != 0 {
+		t.Errorf("pending records %v, want 0", v)
+	}
+}
+
+// gate is an exporter whose exports wait until it is opened.
+type gate struct {
+	entered chan struct{}
+	open    chan struct{}
+}
+
+func (g *gate) Export(ctx context.Context, _ []sdklog.Record) error {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+func (*gate) Shutdown(context.Context) error   { return nil }
+func (*gate) ForceFlush(context.Context) error { return nil }
+
+// TestOldestAgeWhileExportingFromMemory: while a batch from memory is
+// being exported, the pending metrics count it and the age of the oldest
+// pending record is measured from its append time.
+func TestOldestAgeWhileExportingFromMemory(t *testing.T) {
+	g := &gate{entered: make(chan struct{}, 1), open: make(chan struct{})}
+	res := resource.NewSchemaless(attribute.String("service.name", "memory-test"))
+	pc := &pathCounter{next: g}
+	h := &harness{reader: sdkmetric.NewManualReader()}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
+	defer mp.Shutdown(context.Background())
+	p, err := NewDurableProcessor(pc, t.TempDir(), WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(&pc.probe), sdklog.WithProcessor(p), sdklog.WithResource(res))
+	var r log.Record
+	r.AddAttributes(attribute.Int("n", 0))
+	lp.Logger("memory-test").Emit(context.Background(), r)
+	flushed := make(chan error, 1)
+	go func() { flushed <- p.ForceFlush(context.Background()) }()
+	<-g.entered
+	if v := h.metric(t, "otelaudit.spool.pending.records"); v != 1 {
+		t.Errorf("pending records %v during the export, want 1", v)
+	}
+	if v := h.metric(t, "otelaudit.spool.oldest.age"); v <= 0 {
+		t.Errorf("oldest age %v during the export, want > 0", v)
+	}
+	close(g.open)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if mem, disk := pc.counts(); mem != 1 || disk != 0 {
+		t.Errorf("%d from memory, %d from disk; want 1 from memory", mem, disk)
+	}
+	if v := h.metric(t, "otelaudit.spool.pending.records"); v != 0 {
+		t.Errorf("pending records %v after the export, want 0", v)
+	}
+}
