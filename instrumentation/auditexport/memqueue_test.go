@@ -20,7 +20,9 @@ import (
 // provider emits: the provider merges the resource it is given into a new
 // one. Placed before the processor under test, it has the resource before
 // that processor sees a record.
-type resourceProbe struct{ res atomic.Pointer[resource.Resource] }
+type resourceProbe struct {
+	res atomic.Pointer[resource.Resource]
+}
 
 func (p *resourceProbe) OnEmit(_ context.Context, r *sdklog.Record) error {
 	p.res.CompareAndSwap(nil, r.Resource())
