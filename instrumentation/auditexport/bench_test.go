@@ -31,24 +31,33 @@ var benchApp = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	w.Write(benchdata.JSON)
 })
 
-// benchProviders returns the two setups compared: the SDK's BatchProcessor
-// and the durable processor (default options: fsync every 100 ms), both
-// exporting to a discarding exporter.
-func benchProviders(b *testing.B) map[string]*sdklog.LoggerProvider {
-	dp, err := NewDurableProcessor(discard{}, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	lps := map[string]*sdklog.LoggerProvider{
-		"batch":   sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(sdklog.NewBatchProcessor(discard{}))),
-		"durable": sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(dp)),
-	}
-	b.Cleanup(func() {
-		for _, lp := range lps {
-			lp.Shutdown(context.Background())
+// benchProvider returns one of the setups compared, each exporting to a
+// discarding exporter: "batch", the SDK's BatchProcessor; "durable", the
+// durable processor with its defaults (fsync every 100 ms, the sender
+// exporting from its memory queue); "durable-disk", the same with the
+// memory queue off, so that the sender reads every record back from disk,
+// as it does after a restart or when the memory queue overflows.
+func benchProvider(b *testing.B, name string) *sdklog.LoggerProvider {
+	var proc sdklog.Processor
+	switch name {
+	case "batch":
+		proc = sdklog.NewBatchProcessor(discard{})
+	case "durable", "durable-disk":
+		var opts []DurableOption
+		if name == "durable-disk" {
+			opts = append(opts, WithMemoryQueue(0, 0))
 		}
-	})
-	return lps
+		dp, err := NewDurableProcessor(discard{}, b.TempDir(), opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		proc = dp
+	default:
+		b.Fatalf("unknown setup %q", name)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(proc))
+	b.Cleanup(func() { lp.Shutdown(context.Background()) })
+	return lp
 }
 
 func benchRequest(body io.Reader) *http.Request {
@@ -92,11 +101,11 @@ func (d *discardWriter) WriteHeader(int)             {}
 
 // BenchmarkWrapper: the audithttp wrapper (2 KB JSON request and response,
 // bodies captured and masked) in process, with the BatchProcessor and with
-// the durable processor.
+// the durable processor (benchProvider).
 func BenchmarkWrapper(b *testing.B) {
-	for _, name := range []string{"batch", "durable"} {
+	for _, name := range []string{"batch", "durable", "durable-disk"} {
 		b.Run(name, func(b *testing.B) {
-			lp := benchProviders(b)[name]
+			lp := benchProvider(b, name)
 			h := audithttp.NewHandler(benchApp, "bench", audithttp.WithLoggerProvider(lp))
 			body := bytes.NewReader(benchdata.JSON)
 			w := &discardWriter{h: http.Header{}}
@@ -117,7 +126,7 @@ func BenchmarkWrapper(b *testing.B) {
 func BenchmarkWrapperLoopback(b *testing.B) {
 	for _, name := range []string{"batch", "durable"} {
 		b.Run(name, func(b *testing.B) {
-			lp := benchProviders(b)[name]
+			lp := benchProvider(b, name)
 			srv := httptest.NewServer(audithttp.NewHandler(benchApp, "bench", audithttp.WithLoggerProvider(lp)))
 			defer srv.Close()
 			client := srv.Client()

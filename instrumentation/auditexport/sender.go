@@ -3,6 +3,7 @@ package auditexport
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,6 +87,9 @@ func (p *DurableProcessor) sendRun(run memRun) (sent, more bool) {
 	p.memRecs = run.recs
 	defer clear(p.memRecs) // the exporter does not keep them; nor do we
 	p.spool.oldest.Store(run.appended)
+	if p.spool.evicted(run.seg) {
+		return true, true // dropped since take: counted there
+	}
 	ctx, cancel := context.WithTimeout(p.stopCtx, p.cfg.exportTimeout)
 	err := p.exp.Export(ctx, run.recs)
 	cancel()
@@ -139,24 +143,35 @@ func (p *DurableProcessor) undecodable(seg uint64, err error) {
 	p.spool.metrics.drop(dropDecode, 1)
 }
 
+// errSegmentDropped ends the retries of a batch whose segment was dropped.
+var errSegmentDropped = errors.New("segment dropped")
+
 // export sends recs until the exporter takes them. It gives up only when
 // the processor stops or the segment the batch came from was dropped
-// (DropOldest) meanwhile: its records were counted as dropped then.
+// (DropOldest, unreadable) meanwhile: its records were counted as dropped
+// then, so they are not sent after it (only an export already under way
+// when the segment goes can deliver them).
 func (p *DurableProcessor) export(seg uint64, recs []sdklog.Record) bool {
 	failures := 0
 	var lastLog time.Time
 	err := retry(p.stopCtx, func() error {
+		if p.spool.evicted(seg) {
+			return errSegmentDropped
+		}
 		ctx, cancel := context.WithTimeout(p.stopCtx, p.cfg.exportTimeout)
 		defer cancel()
 		return p.exp.Export(ctx, recs)
 	}, func(err error) bool {
+		if errors.Is(err, errSegmentDropped) {
+			return false
+		}
 		failures++
 		p.spool.metrics.failures.Add(context.Background(), 1)
 		if time.Since(lastLog) >= exportFailureLogInterval {
 			lastLog = time.Now()
 			otel.Handle(fmt.Errorf("auditexport: export of %d records failed (attempt %d, retrying until it succeeds; they are safe in the spool %s): %w", len(recs), failures, p.spool.dir, err))
 		}
-		return p.stopCtx.Err() == nil && !p.spool.evicted(seg)
+		return p.stopCtx.Err() == nil
 	})
 	if err == nil && failures > 0 {
 		otel.Handle(fmt.Errorf("auditexport: export recovered after %d failed attempts", failures))
