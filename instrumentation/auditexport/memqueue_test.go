@@ -1,6 +1,7 @@
 package auditexport
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -341,5 +342,36 @@ func TestOldestAgeWhileExportingFromMemory(t *testing.T) {
 	}
 	if v := h.metric(t, "otelaudit.spool.pending.records"); v != 0 {
 		t.Errorf("pending records %v after the export, want 0", v)
+	}
+}
+
+// TestRefusedFromMemoryIsSentFromDisk: OTLP cannot carry a string that is
+// not valid UTF-8, so the exporter refuses the batch holding the copy in
+// memory, every time. The batch is then read back from disk, where the
+// bad bytes became U+FFFD, and delivered: neither it nor the record beside
+// it is held up.
+func TestRefusedFromMemoryIsSentFromDisk(t *testing.T) {
+	recv := &otlpReceiver{}
+	pc := &pathCounter{next: otlpExporter(t, recv)}
+	dp, err := NewDurableProcessor(pc, t.TempDir(), WithExportInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(&pc.probe), sdklog.WithProcessor(dp))
+	defer lp.Shutdown(context.Background())
+	for _, v := range []string{"a\xffb", "fine"} {
+		var r log.Record
+		r.AddAttributes(attribute.String("user.id", v))
+		lp.Logger("t").Emit(context.Background(), r)
+	}
+	if err := lp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := recv.get()
+	if len(b) != 1 || !bytes.Contains(b[0], []byte("a\uFFFDb")) || !bytes.Contains(b[0], []byte("fine")) {
+		t.Fatalf("requests %q, want one holding a\uFFFDb and fine", b)
+	}
+	if mem, disk := pc.counts(); mem != 0 || disk != 2 {
+		t.Errorf("%d from memory, %d from disk; want both from disk", mem, disk)
 	}
 }
