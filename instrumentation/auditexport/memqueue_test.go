@@ -170,10 +170,12 @@ func TestMemoryQueueTakesRunsInSpoolOrder(t *testing.T) {
 }
 
 // TestConcurrentEmittersExactlyOnce: emitters on every core, a memory
-// queue that holds one record (or two by its byte bound), so that the
-// sender mixes batches from memory and from disk: every record is
-// delivered exactly once, in each emitter's order. The same with the
-// memory queue off, everything from disk.
+// queue that holds one record, or a few by its byte bound (records of
+// varied sizes, so that a large one finds no room where a smaller one
+// behind it does, leaving gaps), so that the sender mixes batches from
+// memory and from disk: every record is delivered exactly once, in each
+// emitter's order. The same with the memory queue off, everything from
+// disk.
 func TestConcurrentEmittersExactlyOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
@@ -181,7 +183,7 @@ func TestConcurrentEmittersExactlyOnce(t *testing.T) {
 		memory, disk bool
 	}{
 		{"one-record", WithMemoryQueue(1, 1<<20), true, true},
-		{"byte-bound", WithMemoryQueue(1000, 700), true, true},
+		{"byte-bound", WithMemoryQueue(1000, 2000), true, true},
 		{"off", WithMemoryQueue(0, 0), false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,7 +191,18 @@ func TestConcurrentEmittersExactlyOnce(t *testing.T) {
 			const emitters, each = 8, 300
 			var wg sync.WaitGroup
 			for e := range emitters {
-				wg.Go(func() { h.emitLogged(0, each, 200, attribute.String("emitter", fmt.Sprint(e))) })
+				wg.Go(func() {
+					for i := range each {
+						h.emitLogged(i, i+1, 50+i*97%900, attribute.String("emitter", fmt.Sprint(e)))
+						if i%20 == 19 {
+							// Let the sender catch up now and then, so
+							// that the memory queue empties and fills.
+							if err := h.p.ForceFlush(context.Background()); err != nil {
+								t.Error(err)
+							}
+						}
+					}
+				})
 			}
 			wg.Wait()
 			if err := h.p.ForceFlush(context.Background()); err != nil {
