@@ -17,6 +17,11 @@ import (
 // place of the SDK's BatchProcessor, with the exporter that would have been
 // given to it.
 //
+// The sender exports a copy of each record kept in memory when it was
+// spooled (WithMemoryQueue), as the BatchProcessor would; it reads records
+// back from the spool only where it has no copy: after a restart, or when
+// the memory queue was full.
+//
 // What it promises (docs/durability.md):
 //   - A record whose OnEmit returned nil survives a crash of the process;
 //     with WithSync(SyncAlways) it also survives a power loss, with the
