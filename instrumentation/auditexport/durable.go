@@ -17,6 +17,11 @@ import (
 // place of the SDK's BatchProcessor, with the exporter that would have been
 // given to it.
 //
+// The sender exports a copy of each record kept in memory when it was
+// spooled (WithMemoryQueue), as the BatchProcessor would; it reads records
+// back from the spool only where it has no copy: after a restart, or when
+// the memory queue was full.
+//
 // What it promises (docs/durability.md):
 //   - A record whose OnEmit returned nil survives a crash of the process;
 //     with WithSync(SyncAlways) it also survives a power loss, with the
@@ -32,7 +37,10 @@ type DurableProcessor struct {
 	exp   sdklog.Exporter
 	cfg   durableConfig
 	spool *spool
+	mem   *memQueue  // nil when WithMemoryQueue turned it off
 	rb    *rebuilder // used by the sender goroutine only
+	// memRecs is the sender's buffer for a batch from memory.
+	memRecs []sdklog.Record
 
 	bufs   sync.Pool
 	origin originCache
@@ -68,7 +76,8 @@ func NewDurableProcessor(exp sdklog.Exporter, dir string, opts ...DurableOption)
 	if err != nil {
 		return nil, fmt.Errorf("auditexport: NewDurableProcessor: %w", err)
 	}
-	p := &DurableProcessor{exp: exp, cfg: cfg, rb: newRebuilder(), done: make(chan struct{}), flushCh: make(chan struct{}, 1)}
+	p := &DurableProcessor{exp: exp, cfg: cfg, rb: newRebuilder(), done: make(chan struct{}), flushCh: make(chan struct{}, 1),
+		mem: newMemQueue(cfg.memRecords, cfg.memBytes)}
 	if p.spool, err = openSpool(dir, &p.cfg); err != nil {
 		return nil, fmt.Errorf("auditexport: spool %s: %w", dir, err)
 	}
@@ -100,8 +109,9 @@ func (p *DurableProcessor) OnEmit(_ context.Context, r *sdklog.Record) error {
 			p.bufs.Put(bp)
 		}
 	}()
+	now := time.Now().UnixNano()
 	buf := append((*bp)[:0], make([]byte, entryHeaderLen)...)
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(time.Now().UnixNano()))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(now))
 	buf = appendRecordBody(p.origin.append(buf, r), r)
 	*bp = buf
 	if n := len(buf) - entryHeaderLen; n > p.cfg.exportMaxBytes {
@@ -109,9 +119,13 @@ func (p *DurableProcessor) OnEmit(_ context.Context, r *sdklog.Record) error {
 		return fmt.Errorf("%w: %d bytes encoded, an export carries at most %d (WithExportMaxBytes)", ErrRecordTooLarge, n, p.cfg.exportMaxBytes)
 	}
 	frameEntry(buf)
-	seq, err := p.spool.append(buf)
+	seq, pos, err := p.spool.append(buf)
 	if err != nil {
 		return err
+	}
+	if p.mem != nil {
+		// The sender exports this copy instead of reading the entry back.
+		p.mem.push(r, pos, now, len(buf)-entryHeaderLen)
 	}
 	if p.cfg.sync == SyncAlways {
 		return p.spool.sync(seq)

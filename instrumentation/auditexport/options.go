@@ -10,18 +10,20 @@ import (
 
 // Defaults of NewDurableProcessor.
 const (
-	DefaultMaxBytes          = 1 << 30 // 1 GiB of records waiting to be exported
-	DefaultSyncInterval      = 100 * time.Millisecond
-	DefaultBlockTimeout      = 100 * time.Millisecond
-	DefaultExportMaxBatch    = 512
-	DefaultExportInterval    = time.Second
-	DefaultExportTimeout     = 30 * time.Second
-	DefaultExportMaxBytes    = 4 << 20 // below the OTLP receivers' request limits
-	maxSegmentBytes          = 64 << 20
-	minSegmentBytes          = 4 << 10
-	segmentsPerSpool         = 16
-	rotationRetryInterval    = time.Second
-	exportFailureLogInterval = time.Minute
+	DefaultMaxBytes           = 1 << 30 // 1 GiB of records waiting to be exported
+	DefaultSyncInterval       = 100 * time.Millisecond
+	DefaultBlockTimeout       = 100 * time.Millisecond
+	DefaultExportMaxBatch     = 512
+	DefaultExportInterval     = time.Second
+	DefaultExportTimeout      = 30 * time.Second
+	DefaultExportMaxBytes     = 4 << 20  // below the OTLP receivers' request limits
+	DefaultMemoryQueueRecords = 2048     // as the BatchProcessor's queue
+	DefaultMemoryQueueBytes   = 16 << 20 // of encoded records
+	maxSegmentBytes           = 64 << 20
+	minSegmentBytes           = 4 << 10
+	segmentsPerSpool          = 16
+	rotationRetryInterval     = time.Second
+	exportFailureLogInterval  = time.Minute
 )
 
 // SyncPolicy says when the spool forces its writes to stable storage
@@ -75,6 +77,8 @@ type durableConfig struct {
 	exportInterval time.Duration
 	exportTimeout  time.Duration
 	exportMaxBytes int
+	memRecords     int
+	memBytes       int64
 	meterProvider  metric.MeterProvider
 }
 
@@ -87,6 +91,8 @@ func newDurableConfig(opts []DurableOption) (durableConfig, error) {
 		exportInterval: DefaultExportInterval,
 		exportTimeout:  DefaultExportTimeout,
 		exportMaxBytes: DefaultExportMaxBytes,
+		memRecords:     DefaultMemoryQueueRecords,
+		memBytes:       DefaultMemoryQueueBytes,
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -106,6 +112,8 @@ func newDurableConfig(opts []DurableOption) (durableConfig, error) {
 		return c, fmt.Errorf("WithExportTimeout: %s is not positive", c.exportTimeout)
 	case c.exportMaxBytes <= 0:
 		return c, fmt.Errorf("WithExportMaxBytes: %d is not positive", c.exportMaxBytes)
+	case c.memRecords < 0 || c.memBytes < 0:
+		return c, fmt.Errorf("WithMemoryQueue: %d records, %d bytes: negative", c.memRecords, c.memBytes)
 	}
 	if c.meterProvider == nil {
 		c.meterProvider = otel.GetMeterProvider()
@@ -174,4 +182,15 @@ func WithExportMaxBytes(n int) DurableOption {
 // MeterProvider).
 func WithMeterProvider(mp metric.MeterProvider) DurableOption {
 	return durableOptionFunc(func(c *durableConfig) { c.meterProvider = mp })
+}
+
+// WithMemoryQueue bounds the copies of spooled records kept in memory, by
+// count and by encoded bytes (default DefaultMemoryQueueRecords and
+// DefaultMemoryQueueBytes); 0 for either turns the copies off. The sender
+// exports a kept copy as it is, where it would otherwise read the record
+// back from disk, decode it and rebuild it: the copies save that CPU while
+// the exporter keeps up. Every record is on disk whatever the bound: a
+// record that finds the memory queue full is exported from disk.
+func WithMemoryQueue(records int, bytes int64) DurableOption {
+	return durableOptionFunc(func(c *durableConfig) { c.memRecords, c.memBytes = records, bytes })
 }

@@ -3,6 +3,7 @@ package auditexport
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,11 +57,55 @@ func (p *DurableProcessor) send() {
 	}
 }
 
-// sendBatch reads one batch, exports it until it is delivered and
-// acknowledges it. It reports false when nothing was done: nothing to read,
-// or the processor stops; and whether more segments follow the batch's.
+// sendBatch exports one batch and acknowledges it: from memory when the
+// memory queue holds the next entries to export, otherwise read from disk
+// up to the first entry the memory queue holds. It reports false when
+// nothing was done: nothing to read, or the processor stops; and whether
+// older records wait behind the batch, which then should not wait for the
+// export interval.
 func (p *DurableProcessor) sendBatch() (sent, more bool) {
-	b, ok := p.spool.read(p.cfg.exportMaxBatch, p.cfg.exportMaxBytes)
+	var stop *entryPos
+	if p.mem != nil {
+		seg, off := p.spool.exportPosition()
+		run, ok, next, hasNext := p.mem.take(seg, off, p.cfg.exportMaxBatch, p.cfg.exportMaxBytes, p.memRecs)
+		if ok {
+			return p.sendRun(run)
+		}
+		if hasNext {
+			stop = &next
+		}
+	}
+	return p.sendFromDisk(stop)
+}
+
+// sendRun exports a run of records kept in memory and acknowledges them.
+// It tries once: when that fails, the same entries are read back from disk
+// and retried from there like any others. The copy in memory is the record
+// as the service emitted it, which an exporter may refuse for good where
+// the spooled encoding goes through (invalid UTF-8 is replaced there).
+func (p *DurableProcessor) sendRun(run memRun) (sent, more bool) {
+	p.memRecs = run.recs
+	defer clear(p.memRecs) // the exporter does not keep them; nor do we
+	p.spool.oldest.Store(run.appended)
+	if p.spool.evicted(run.seg) {
+		return true, true // dropped since take: counted there
+	}
+	ctx, cancel := context.WithTimeout(p.stopCtx, p.cfg.exportTimeout)
+	err := p.exp.Export(ctx, run.recs)
+	cancel()
+	if err != nil {
+		p.spool.metrics.failures.Add(context.Background(), 1)
+		return p.stopCtx.Err() == nil, true
+	}
+	p.spool.ackTo(run.seg, run.end, int64(len(run.recs)))
+	p.spool.metrics.exported.Add(context.Background(), int64(len(run.recs)))
+	return true, run.more
+}
+
+// sendFromDisk reads one batch from the spool, before stop if stop is not
+// nil, exports it until it is delivered and acknowledges it.
+func (p *DurableProcessor) sendFromDisk(stop *entryPos) (sent, more bool) {
+	b, ok := p.spool.read(p.cfg.exportMaxBatch, p.cfg.exportMaxBytes, stop)
 	if !ok {
 		return false, false
 	}
@@ -98,24 +143,35 @@ func (p *DurableProcessor) undecodable(seg uint64, err error) {
 	p.spool.metrics.drop(dropDecode, 1)
 }
 
+// errSegmentDropped ends the retries of a batch whose segment was dropped.
+var errSegmentDropped = errors.New("segment dropped")
+
 // export sends recs until the exporter takes them. It gives up only when
 // the processor stops or the segment the batch came from was dropped
-// (DropOldest) meanwhile: its records were counted as dropped then.
+// (DropOldest, unreadable) meanwhile: its records were counted as dropped
+// then, so they are not sent after it (only an export already under way
+// when the segment goes can deliver them).
 func (p *DurableProcessor) export(seg uint64, recs []sdklog.Record) bool {
 	failures := 0
 	var lastLog time.Time
 	err := retry(p.stopCtx, func() error {
+		if p.spool.evicted(seg) {
+			return errSegmentDropped
+		}
 		ctx, cancel := context.WithTimeout(p.stopCtx, p.cfg.exportTimeout)
 		defer cancel()
 		return p.exp.Export(ctx, recs)
 	}, func(err error) bool {
+		if errors.Is(err, errSegmentDropped) {
+			return false
+		}
 		failures++
 		p.spool.metrics.failures.Add(context.Background(), 1)
 		if time.Since(lastLog) >= exportFailureLogInterval {
 			lastLog = time.Now()
 			otel.Handle(fmt.Errorf("auditexport: export of %d records failed (attempt %d, retrying until it succeeds; they are safe in the spool %s): %w", len(recs), failures, p.spool.dir, err))
 		}
-		return p.stopCtx.Err() == nil && !p.spool.evicted(seg)
+		return p.stopCtx.Err() == nil
 	})
 	if err == nil && failures > 0 {
 		otel.Handle(fmt.Errorf("auditexport: export recovered after %d failed attempts", failures))

@@ -275,19 +275,20 @@ func syncDir(dir string) error {
 }
 
 // append writes one framed entry (frameEntry) and returns the append's
-// sequence number for sync. What it does when the spool is full depends on
-// the FullPolicy; the returned error names why a record was not kept.
-func (s *spool) append(entry []byte) (uint64, error) {
+// sequence number for sync and where the entry lies. What it does when the
+// spool is full depends on the FullPolicy; the returned error names why a
+// record was not kept.
+func (s *spool) append(entry []byte) (uint64, entryPos, error) {
 	need := int64(len(entry))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		s.metrics.drop(dropClosed, 1)
-		return 0, ErrClosed
+		return 0, entryPos{}, ErrClosed
 	}
 	if need > s.cfg.maxBytes {
 		s.metrics.drop(dropTooLarge, 1)
-		return 0, fmt.Errorf("%w: %d bytes encoded, the spool holds %d", ErrRecordTooLarge, need, s.cfg.maxBytes)
+		return 0, entryPos{}, fmt.Errorf("%w: %d bytes encoded, the spool holds %d", ErrRecordTooLarge, need, s.cfg.maxBytes)
 	}
 	var deadline time.Time
 	wasFull := false
@@ -304,14 +305,14 @@ func (s *spool) append(entry []byte) (uint64, error) {
 				s.waitForSpace(wait)
 				if s.closed {
 					s.metrics.drop(dropClosed, 1)
-					return 0, ErrClosed
+					return 0, entryPos{}, ErrClosed
 				}
 				continue
 			}
 		}
 		s.setFull(true)
 		s.metrics.drop(dropFullNewest, 1)
-		return 0, fmt.Errorf("%w: %d bytes of records wait for export", ErrSpoolFull, s.pendingBytes)
+		return 0, entryPos{}, fmt.Errorf("%w: %d bytes of records wait for export", ErrSpoolFull, s.pendingBytes)
 	}
 	if wasFull {
 		// Set also under DropOldest, which accepts the record but loses
@@ -335,7 +336,7 @@ func (s *spool) append(entry []byte) (uint64, error) {
 		s.setWriteErr(fmt.Errorf("write segment %d: %w", active.id, err))
 		s.metrics.drop(dropWriteError, 1)
 		s.abandon(active)
-		return 0, fmt.Errorf("auditexport: spool %s: write: %w", s.dir, err)
+		return 0, entryPos{}, fmt.Errorf("auditexport: spool %s: write: %w", s.dir, err)
 	}
 	active.size += need
 	active.unacked++
@@ -352,7 +353,7 @@ func (s *spool) append(entry []byte) (uint64, error) {
 		default:
 		}
 	}
-	return s.writeSeq, nil
+	return s.writeSeq, entryPos{seg: active.id, start: active.size - need, end: active.size}, nil
 }
 
 // waitForSpace waits, with s.mu released, until an export makes room or
@@ -508,10 +509,11 @@ type batch struct {
 }
 
 // read returns up to maxRecords entries (at most maxBytes of them, but at
-// least one) from the head, skipping damaged ones. An empty batch whose end
-// moved still has to be acknowledged. ok is false when there is nothing to
-// read.
-func (s *spool) read(maxRecords, maxBytes int) (b batch, ok bool) {
+// least one) from the head, skipping damaged ones. It stops before stop
+// when stop is in the head segment (the entry there is in memory). An
+// empty batch whose end moved still has to be acknowledged. ok is false
+// when there is nothing to read.
+func (s *spool) read(maxRecords, maxBytes int, stop *entryPos) (b batch, ok bool) {
 	s.mu.Lock()
 	if s.closed || s.pendingRecords == 0 && len(s.segs) == 1 && s.ackOff == s.segs[0].size {
 		s.mu.Unlock()
@@ -521,6 +523,9 @@ func (s *spool) read(maxRecords, maxBytes int) (b batch, ok bool) {
 	b.seg, b.end = head.id, s.ackOff
 	f, limit, active := head.f, head.size, len(s.segs) == 1
 	b.more = !active
+	if stop != nil && stop.seg == head.id && stop.start < limit {
+		limit, b.more = stop.start, true
+	}
 	s.mu.Unlock()
 
 	cr := newChunkReader(f, limit, s.readBuf)
@@ -592,18 +597,21 @@ func (s *spool) unreadable(b batch, err error) (batch, bool) {
 
 // ack records that the entries of b were exported: the head advances, and
 // an exhausted segment other than the active one is deleted.
-func (s *spool) ack(b batch) {
+func (s *spool) ack(b batch) { s.ackTo(b.seg, b.end, int64(len(b.payloads))) }
+
+// ackTo records that the n entries of segment seg before end were
+// exported.
+func (s *spool) ackTo(seg uint64, end, n int64) {
 	s.mu.Lock()
-	if s.closed || s.segs[0].id != b.seg {
+	if s.closed || s.segs[0].id != seg {
 		s.mu.Unlock() // evicted meanwhile: its records were counted as dropped
 		return
 	}
 	head := s.segs[0]
-	n := int64(len(b.payloads))
 	head.unacked -= n
 	s.pendingRecords -= n
-	s.pendingBytes -= b.end - s.ackOff
-	s.ackOff = b.end
+	s.pendingBytes -= end - s.ackOff
+	s.ackOff = end
 	var remove []*segment
 	for len(s.segs) > 1 && s.ackOff == s.segs[0].size {
 		head := s.segs[0]
@@ -647,6 +655,14 @@ func (s *spool) evicted(id uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed || s.segs[0].id > id
+}
+
+// exportPosition is where the next entry to export lies: the head
+// segment and the offset in it.
+func (s *spool) exportPosition() (uint64, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.segs[0].id, s.ackOff
 }
 
 // position is where the next append goes: ForceFlush waits until the
