@@ -23,7 +23,7 @@ TOOLS_MOD := internal/tools/go.mod
 MDATAGEN := $(BIN)/mdatagen
 STATICCHECK := $(BIN)/staticcheck
 
-.PHONY: test services services-down vet demo bench bench-http bench-integrity bench-redaction fuzz collector lint generate check-generated tools
+.PHONY: test services services-down vet demo bench bench-collector bench-http bench-integrity bench-redaction fuzz collector lint generate check-generated tools
 
 ## test: start the services, check generated code, build the collector, vet, run every test (end-to-end included)
 test: services check-generated vet collector
@@ -85,6 +85,11 @@ bench:
 	$(GO) test -run '^$$' -bench 'Wrapper|SpoolWrite' -benchmem ./instrumentation/auditexport/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/mask/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -benchmem ./processor/samplingprocessor/
+
+## bench-collector: the built collector → PostgreSQL against raw COPY of the same rows (services up)
+bench-collector: collector
+	scripts/services.sh up
+	$(GO) test -run '^$$' -bench CollectorToPostgres -benchtime 1x -count 3 ./e2e/
 
 ## bench-integrity: store writes with integrity on vs off; verify vs reading the same records
 bench-integrity:
