@@ -26,8 +26,9 @@ import (
 //   - A record whose OnEmit returned nil survives a crash of the process;
 //     with WithSync(SyncAlways) it also survives a power loss, with the
 //     default SyncInterval(100ms) a power loss can take the last interval.
-//   - Records are delivered at least once: after a restart at most the batch
-//     that was being exported is sent again.
+//   - Records are delivered at least once: after a crash, at most what was
+//     exported in the last 100 ms and the batch being exported are sent
+//     again (the stores ignore a record id they hold).
 //   - Records are dropped only when the spool is full (by the FullPolicy),
 //     when the disk refuses a write, or when one is too large to export;
 //     OnEmit then returns an error, and every drop is counted in the

@@ -30,6 +30,13 @@ var (
 
 const ackFile = "ack"
 
+// ackWriteInterval is how often, at most, the export position is written
+// to the ack file (and whenever a segment is deleted, and at close): a
+// crash sends again at most what was exported since, and the stores ignore
+// a record id they hold. Writing it after every batch cost about a tenth of
+// the sender's work.
+const ackWriteInterval = 100 * time.Millisecond
+
 // segment is one file of the spool.
 type segment struct {
 	id      uint64
@@ -69,7 +76,11 @@ type spool struct {
 	health atomic.Pointer[error]
 	// readBuf is the sender's read buffer, kept between batches.
 	readBuf []byte
-	oldest  atomic.Int64 // append time (Unix ns) of the oldest record in export, 0 when none
+	// ackWritten is when the ack file was last written; ackStale is set
+	// while the export position is ahead of it. Both under mu.
+	ackWritten time.Time
+	ackStale   bool
+	oldest     atomic.Int64 // append time (Unix ns) of the oldest record in export, 0 when none
 }
 
 // openSpool locks dir, recovers what an earlier process left in it and
@@ -623,6 +634,12 @@ func (s *spool) ackTo(seg uint64, end, n int64) {
 	}
 	s.clearFull(0)
 	ackSeg, ackOff := s.segs[0].id, s.ackOff
+	writeAck := len(remove) > 0 || time.Since(s.ackWritten) >= ackWriteInterval
+	if writeAck {
+		s.ackWritten, s.ackStale = time.Now(), false
+	} else {
+		s.ackStale = true
+	}
 	undeleted := s.undeleted
 	s.undeleted = nil
 	s.madeSpace()
@@ -630,8 +647,10 @@ func (s *spool) ackTo(seg uint64, end, n int64) {
 
 	// File work outside the lock: the sender is the only one doing it.
 	var errs []error
-	if err := s.writeAck(ackSeg, ackOff); err != nil {
-		errs = append(errs, fmt.Errorf("write ack: %w", err))
+	if writeAck {
+		if err := s.writeAck(ackSeg, ackOff); err != nil {
+			errs = append(errs, fmt.Errorf("write ack: %w", err))
+		}
 	}
 	for _, seg := range remove {
 		seg.f.Close()
@@ -762,6 +781,11 @@ func (s *spool) close() error {
 	}
 	s.closed = true
 	s.madeSpace()
+	if s.ackStale {
+		if aerr := s.writeAck(s.segs[0].id, s.ackOff); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("auditexport: spool %s: write ack: %w", s.dir, aerr))
+		}
+	}
 	// Cut the active segment to its entries: a clean shutdown leaves no
 	// preallocated zeros behind.
 	active := s.segs[len(s.segs)-1]
