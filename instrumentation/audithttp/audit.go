@@ -51,6 +51,10 @@ func (a *audit) capturesResponseBody(h http.Header, ct string) bool {
 		capturable(a.cfg.contentTypes, ct)
 }
 
+// recordAttrs is room for the attributes of a typical record, headers
+// included; a larger record moves to the heap.
+const recordAttrs = 40
+
 // attrPool recycles the attribute slices records are built in: Record.AddAttributes
 // copies them, so the slice is free again once the record is emitted.
 var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 64); return &s }}

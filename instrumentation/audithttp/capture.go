@@ -31,8 +31,11 @@ func captureWrite[T string | []byte](c *capture, p T) {
 			p = p[:room]
 			c.truncated = true
 		}
-		if c.buf == nil {
-			c.buf = make([]byte, 0, min(c.limit, max(len(p), 512)))
+		if c.buf == nil && len(p) < 512 {
+			// Room for the small writes that usually follow. A larger
+			// first write is appended to nil below: append allocates
+			// without zeroing the bytes it copies over.
+			c.buf = make([]byte, 0, min(c.limit, 512))
 		}
 	}
 	c.buf = append(c.buf, p...)

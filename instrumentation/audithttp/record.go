@@ -58,9 +58,10 @@ func (ex *exchange) emitRecord() {
 			otel.Handle(fmt.Errorf("audithttp: emitting the audit record: panic: %v", v))
 		}
 	}()
-	ap, attrs := getAttrs()
-	defer func() { putAttrs(ap, attrs) }() // attrs as built, not as it is now
-	attrs = ex.requestAttrs(attrs)
+	// Built on the stack: Record.AddAttributes copies them, and a stack
+	// array needs neither a pool round trip nor clearing afterwards.
+	var buf [recordAttrs]attribute.KeyValue
+	attrs := ex.requestAttrs(buf[:0])
 	attrs = ex.responseAttrs(attrs, ex.final, ex.ended)
 	attrs = ex.errorAttrs(attrs, ex.final, ex.pv)
 	attrs = ex.userAttrs(attrs, ex.final)
