@@ -70,6 +70,19 @@ func quietShort(lo, hi uint64, n int) bool {
 	if hasByte(flo, 'b')|hasByte(fhi, 'b') == 0 {
 		return true
 	}
+	// A scheme's 'b' is followed by a real space five or six bytes on
+	// (the padding is not one): most strings with a 'b' stop here.
+	sl, sh := eqHigh(flo, ' '), eqHigh(fhi, ' ')
+	if n < 8 {
+		sl, sh = sl&(1<<(8*n)-1), 0
+	} else {
+		sh &= 1<<(8*(n-8)) - 1
+	}
+	s5lo, s5hi := sl>>40|sh<<24, sh>>40
+	s6lo, s6hi := sl>>48|sh<<16, sh>>48
+	if eqHigh(flo, 'b')&(s5lo|s6lo)|eqHigh(fhi, 'b')&(s5hi|s6hi) == 0 {
+		return true
+	}
 	var buf [24]byte
 	binary.LittleEndian.PutUint64(buf[:8], flo)
 	binary.LittleEndian.PutUint64(buf[8:16], fhi)
@@ -83,11 +96,16 @@ func quietShort(lo, hi uint64, n int) bool {
 	return true
 }
 
+// eqHigh returns a word with the high bit of each byte of w that equals
+// c set, exactly (no borrow crosses bytes).
+func eqHigh(w uint64, c byte) uint64 {
+	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ (0x0101010101010101 * uint64(c))
+	return ^(((x & lo7) + lo7) | x) & hi1
+}
+
 // eqBytes returns a byte with bit k set where byte k of w equals c. Unlike
 // hasByte it is exact for every byte: no borrow crosses bytes.
 func eqBytes(w uint64, c byte) uint64 {
-	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	x := w ^ (0x0101010101010101 * uint64(c))
-	t := ((x & lo7) + lo7) | x // bit 7 of each byte: the byte is not zero
-	return ((^t & hi1) >> 7) * 0x0102040810204080 >> 56
+	return eqHigh(w, c) >> 7 * 0x0102040810204080 >> 56
 }
