@@ -60,6 +60,16 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 				}
 				i++
 			default:
+				// A number too short for a card number, in one loop
+				// (jsonBare would find it valid and leave it).
+				if j := i; c-'0' < 10 {
+					for j++; j < len(b) && bareClass[b[j]] == 1; j++ {
+					}
+					if j-i < 13 && (j == len(b) || bareClass[b[j]] == 0) {
+						i = j
+						continue
+					}
+				}
 				var bad bool
 				i, bad = m.jsonBare(&e, b, i)
 				malformed = malformed || bad
@@ -73,7 +83,19 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 			// verdict looked up from them, a value checked in them.
 			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
 			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
-			n := shortLen(lo, hi)
+			// n is the content's length when the string closes in
+			// the words without an escape, else -1. hasByte's lowest
+			// bit is exact, so the first quote and backslash are told
+			// apart. (Written here: a function this size is not
+			// inlined, and every string passes here.)
+			n := -1
+			if q, x := hasByte(lo, '"'), hasByte(lo, '"')|hasByte(lo, '\\'); x != 0 {
+				if q&(x&-x) != 0 {
+					n = bits.TrailingZeros64(x) >> 3
+				}
+			} else if q, x := hasByte(hi, '"'), hasByte(hi, '"')|hasByte(hi, '\\'); q&(x&-x) != 0 {
+				n = 8 + bits.TrailingZeros64(x)>>3
+			}
 			if n >= 0 {
 				if n < 8 {
 					lo, hi = lo&(1<<(8*n)-1), 0

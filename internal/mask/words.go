@@ -16,25 +16,6 @@ func hasByte(w uint64, c byte) uint64 {
 	return (x - lo) &^ x & hi
 }
 
-// shortLen returns the length of a string's content that starts with the
-// words lo and hi when the string closes in them without an escape, and
-// -1 otherwise. hasByte's lowest bit is exact, so the first quote and
-// backslash are told apart.
-func shortLen(lo, hi uint64) int {
-	q, esc := hasByte(lo, '"'), hasByte(lo, '\\')
-	if q|esc == 0 {
-		q, esc = hasByte(hi, '"'), hasByte(hi, '\\')
-		if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
-			return 8 + bits.TrailingZeros64(q)/8
-		}
-		return -1
-	}
-	if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
-		return bits.TrailingZeros64(q) / 8
-	}
-	return -1
-}
-
 // keyMarks returns a word whose bits mark the bytes of w that are ':', '='
 // or '<' (spurious bits only follow a real one), 0 when there are none.
 func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasByte(w, '<') }
