@@ -28,18 +28,19 @@ func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasB
 // may answer false for a quiet string, never true for another.
 func quietShort(lo, hi uint64, n int) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	if keyMarks(lo)|keyMarks(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+	// Per byte, without carries: from ':' to '=' (the key marks, and
+	// ';', which only errs towards false), and 'x'.
+	xl, xh := lo&lo7, hi&lo7
+	marks := (xl+0x4646464646464646)&^(xl+0x4242424242424242)&^lo |
+		(xh+0x4646464646464646)&^(xh+0x4242424242424242)&^hi
+	if marks&hi1|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
 		return false
 	}
 	if n >= 13 {
-		digits := 0
-		for _, w := range [2]uint64{lo, hi} {
-			// Per byte, without carries: at least '0' and not past '9'.
-			x := w & lo7
-			d := (x + 0x5050505050505050) &^ (x + 0x4646464646464646) &^ w & hi1
-			digits += bits.OnesCount64(d)
-		}
-		if digits >= 13 {
+		// Per byte: at least '0' and not past '9'.
+		d := bits.OnesCount64((xl+0x5050505050505050)&^(xl+0x4646464646464646)&^lo&hi1) +
+			bits.OnesCount64((xh+0x5050505050505050)&^(xh+0x4646464646464646)&^hi&hi1)
+		if d >= 13 {
 			return false
 		}
 	}
@@ -53,12 +54,7 @@ func quietShort(lo, hi uint64, n int) bool {
 	}
 	// A scheme's 'b' is followed by a real space five or six bytes on
 	// (the padding is not one): most strings with a 'b' stop here.
-	sl, sh := eqHigh(flo, ' '), eqHigh(fhi, ' ')
-	if n < 8 {
-		sl, sh = sl&(1<<(8*n)-1), 0
-	} else {
-		sh &= 1<<(8*(n-8)) - 1
-	}
+	sl, sh := eqHigh(flo, ' '), eqHigh(fhi, ' ')&(1<<(8*(n-8))-1) // n >= 10
 	s5lo, s5hi := sl>>40|sh<<24, sh>>40
 	s6lo, s6hi := sl>>48|sh<<16, sh>>48
 	if eqHigh(flo, 'b')&(s5lo|s6lo)|eqHigh(fhi, 'b')&(s5hi|s6hi) == 0 {
