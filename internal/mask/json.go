@@ -67,6 +67,9 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					}
 					if j-i < 13 && (j == len(b) || bareClass[b[j]] == 0) {
 						i = j
+						if i < len(b) && b[i] == ',' {
+							i++
+						}
 						continue
 					}
 				}
@@ -137,6 +140,9 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					m.jsonStringValue(&e, b, i, end, true, false)
 				}
 				i = end
+				if i < len(b) && b[i] == ',' { // the usual next byte, skipped here
+					i++
+				}
 				continue
 			}
 		}
@@ -360,7 +366,10 @@ var gapClass = func() (t [256]uint8) {
 	return t
 }()
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// isSpace reports JSON white space; one comparison settles most bytes.
+func isSpace(c byte) bool {
+	return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+}
 
 // scanString returns the index just past the string literal starting at
 // b[i] == '"', whether it was closed before the end of b, and whether it
