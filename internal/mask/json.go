@@ -134,7 +134,7 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					if !quietShort(lo, hi, n) {
 						m.jsonStringValue(&e, b, i, end, true, false)
 					}
-				} else if n >= 3 && keyMarks(lo)|keyMarks(hi) != 0 {
+				} else if n >= 3 && markRange(lo)|markRange(hi) != 0 {
 					// (No detector matches so short a value; the text
 					// walker needs a key mark.)
 					m.jsonStringValue(&e, b, i, end, true, false)

@@ -16,9 +16,13 @@ func hasByte(w uint64, c byte) uint64 {
 	return (x - lo) &^ x & hi
 }
 
-// keyMarks returns a word whose bits mark the bytes of w that are ':', '='
-// or '<' (spurious bits only follow a real one), 0 when there are none.
-func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasByte(w, '<') }
+// markRange returns a word with the high bit of each byte of w from ':'
+// to '=' set: the key marks, and ';', which only errs towards a scan
+// where none was needed. It tests each byte without carries.
+func markRange(w uint64) uint64 {
+	x := w & 0x7F7F7F7F7F7F7F7F
+	return (x + 0x4646464646464646) &^ (x + 0x4242424242424242) &^ w & 0x8080808080808080
+}
 
 // quietShort reports, for the content of a string of 10 to 16 bytes given
 // as two zero-padded words, that detect would neither mask in it nor find
@@ -28,14 +32,10 @@ func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasB
 // may answer false for a quiet string, never true for another.
 func quietShort(lo, hi uint64, n int) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	// Per byte, without carries: from ':' to '=' (the key marks, and
-	// ';', which only errs towards false), and 'x'.
-	xl, xh := lo&lo7, hi&lo7
-	marks := (xl+0x4646464646464646)&^(xl+0x4242424242424242)&^lo |
-		(xh+0x4646464646464646)&^(xh+0x4242424242424242)&^hi
-	if marks&hi1|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+	if markRange(lo)|markRange(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
 		return false
 	}
+	xl, xh := lo&lo7, hi&lo7
 	if n >= 13 {
 		// Per byte: at least '0' and not past '9'.
 		d := bits.OnesCount64((xl+0x5050505050505050)&^(xl+0x4646464646464646)&^lo&hi1) +
