@@ -60,6 +60,19 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 				}
 				i++
 			default:
+				// A number too short for a card number, in one loop
+				// (jsonBare would find it valid and leave it).
+				if j := i; c-'0' < 10 {
+					for j++; j < len(b) && bareClass[b[j]] == 1; j++ {
+					}
+					if j-i < 13 && (j == len(b) || bareClass[b[j]] == 0) {
+						i = j
+						if i < len(b) && b[i] == ',' {
+							i++
+						}
+						continue
+					}
+				}
 				var bad bool
 				i, bad = m.jsonBare(&e, b, i)
 				malformed = malformed || bad
@@ -73,7 +86,19 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 			// verdict looked up from them, a value checked in them.
 			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
 			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
-			n := shortLen(lo, hi)
+			// n is the content's length when the string closes in
+			// the words without an escape, else -1. hasByte's lowest
+			// bit is exact, so the first quote and backslash are told
+			// apart. (Written here: a function this size is not
+			// inlined, and every string passes here.)
+			n := -1
+			if q, x := hasByte(lo, '"'), hasByte(lo, '"')|hasByte(lo, '\\'); x != 0 {
+				if q&(x&-x) != 0 {
+					n = bits.TrailingZeros64(x) >> 3
+				}
+			} else if q, x := hasByte(hi, '"'), hasByte(hi, '"')|hasByte(hi, '\\'); q&(x&-x) != 0 {
+				n = 8 + bits.TrailingZeros64(x)>>3
+			}
 			if n >= 0 {
 				if n < 8 {
 					lo, hi = lo&(1<<(8*n)-1), 0
@@ -86,7 +111,17 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					j++
 				}
 				if j < len(b) && b[j] == ':' {
-					if !m.keys.verdicts.sensitiveWords(&m.keys, b[i+1:end-1], lo, hi) {
+					// The verdict cache's first slot, looked at here
+					// without a call (sensitiveWords, by hand).
+					h := (lo ^ bits.RotateLeft64(hi, 29) ^ uint64(n)) * 0x9E3779B97F4A7C15
+					v := m.keys.verdicts.load(h >> 54)
+					hit := false
+					if v != nil && v.lo == lo && v.hi == hi && len(v.key) == n {
+						hit = v.hit
+					} else {
+						hit = m.keys.verdicts.others(&m.keys, b[i+1:end-1], lo, hi, h>>54)
+					}
+					if !hit {
 						i = j + 1
 						continue
 					}
@@ -99,12 +134,15 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					if !quietShort(lo, hi, n) {
 						m.jsonStringValue(&e, b, i, end, true, false)
 					}
-				} else if n >= 3 && keyMarks(lo)|keyMarks(hi) != 0 {
+				} else if n >= 3 && markRange(lo)|markRange(hi) != 0 {
 					// (No detector matches so short a value; the text
 					// walker needs a key mark.)
 					m.jsonStringValue(&e, b, i, end, true, false)
 				}
 				i = end
+				if i < len(b) && b[i] == ',' { // the usual next byte, skipped here
+					i++
+				}
 				continue
 			}
 		}
@@ -328,7 +366,10 @@ var gapClass = func() (t [256]uint8) {
 	return t
 }()
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// isSpace reports JSON white space; one comparison settles most bytes.
+func isSpace(c byte) bool {
+	return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+}
 
 // scanString returns the index just past the string literal starting at
 // b[i] == '"', whether it was closed before the end of b, and whether it

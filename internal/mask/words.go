@@ -16,28 +16,13 @@ func hasByte(w uint64, c byte) uint64 {
 	return (x - lo) &^ x & hi
 }
 
-// shortLen returns the length of a string's content that starts with the
-// words lo and hi when the string closes in them without an escape, and
-// -1 otherwise. hasByte's lowest bit is exact, so the first quote and
-// backslash are told apart.
-func shortLen(lo, hi uint64) int {
-	q, esc := hasByte(lo, '"'), hasByte(lo, '\\')
-	if q|esc == 0 {
-		q, esc = hasByte(hi, '"'), hasByte(hi, '\\')
-		if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
-			return 8 + bits.TrailingZeros64(q)/8
-		}
-		return -1
-	}
-	if q != 0 && (esc == 0 || bits.TrailingZeros64(esc) > bits.TrailingZeros64(q)) {
-		return bits.TrailingZeros64(q) / 8
-	}
-	return -1
+// markRange returns a word with the high bit of each byte of w from ':'
+// to '=' set: the key marks, and ';', which only errs towards a scan
+// where none was needed. It tests each byte without carries.
+func markRange(w uint64) uint64 {
+	x := w & 0x7F7F7F7F7F7F7F7F
+	return (x + 0x4646464646464646) &^ (x + 0x4242424242424242) &^ w & 0x8080808080808080
 }
-
-// keyMarks returns a word whose bits mark the bytes of w that are ':', '='
-// or '<' (spurious bits only follow a real one), 0 when there are none.
-func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasByte(w, '<') }
 
 // quietShort reports, for the content of a string of 10 to 16 bytes given
 // as two zero-padded words, that detect would neither mask in it nor find
@@ -47,18 +32,15 @@ func keyMarks(w uint64) uint64 { return hasByte(w, ':') | hasByte(w, '=') | hasB
 // may answer false for a quiet string, never true for another.
 func quietShort(lo, hi uint64, n int) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	if keyMarks(lo)|keyMarks(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+	if markRange(lo)|markRange(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
 		return false
 	}
+	xl, xh := lo&lo7, hi&lo7
 	if n >= 13 {
-		digits := 0
-		for _, w := range [2]uint64{lo, hi} {
-			// Per byte, without carries: at least '0' and not past '9'.
-			x := w & lo7
-			d := (x + 0x5050505050505050) &^ (x + 0x4646464646464646) &^ w & hi1
-			digits += bits.OnesCount64(d)
-		}
-		if digits >= 13 {
+		// Per byte: at least '0' and not past '9'.
+		d := bits.OnesCount64((xl+0x5050505050505050)&^(xl+0x4646464646464646)&^lo&hi1) +
+			bits.OnesCount64((xh+0x5050505050505050)&^(xh+0x4646464646464646)&^hi&hi1)
+		if d >= 13 {
 			return false
 		}
 	}
@@ -68,6 +50,14 @@ func quietShort(lo, hi uint64, n int) bool {
 	const fold = 0x2020202020202020
 	flo, fhi := lo|fold, hi|fold
 	if hasByte(flo, 'b')|hasByte(fhi, 'b') == 0 {
+		return true
+	}
+	// A scheme's 'b' is followed by a real space five or six bytes on
+	// (the padding is not one): most strings with a 'b' stop here.
+	sl, sh := eqHigh(flo, ' '), eqHigh(fhi, ' ')&(1<<(8*(n-8))-1) // n >= 10
+	s5lo, s5hi := sl>>40|sh<<24, sh>>40
+	s6lo, s6hi := sl>>48|sh<<16, sh>>48
+	if eqHigh(flo, 'b')&(s5lo|s6lo)|eqHigh(fhi, 'b')&(s5hi|s6hi) == 0 {
 		return true
 	}
 	var buf [24]byte
@@ -83,11 +73,16 @@ func quietShort(lo, hi uint64, n int) bool {
 	return true
 }
 
+// eqHigh returns a word with the high bit of each byte of w that equals
+// c set, exactly (no borrow crosses bytes).
+func eqHigh(w uint64, c byte) uint64 {
+	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	x := w ^ (0x0101010101010101 * uint64(c))
+	return ^(((x & lo7) + lo7) | x) & hi1
+}
+
 // eqBytes returns a byte with bit k set where byte k of w equals c. Unlike
 // hasByte it is exact for every byte: no borrow crosses bytes.
 func eqBytes(w uint64, c byte) uint64 {
-	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	x := w ^ (0x0101010101010101 * uint64(c))
-	t := ((x & lo7) + lo7) | x // bit 7 of each byte: the byte is not zero
-	return ((^t & hi1) >> 7) * 0x0102040810204080 >> 56
+	return eqHigh(w, c) >> 7 * 0x0102040810204080 >> 56
 }
