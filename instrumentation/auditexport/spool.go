@@ -665,7 +665,12 @@ func (s *spool) ackTo(seg uint64, end, n int64) {
 	}
 	s.mu.Lock()
 	s.undeleted = append(s.undeleted, still...)
-	s.setDirErr(errors.Join(errs...))
+	// Only file work done here may clear a directory error: a batch that
+	// wrote nothing says nothing about the directory (a failed rotation
+	// must stay in Health until something writes there again).
+	if writeAck || len(undeleted) > 0 {
+		s.setDirErr(errors.Join(errs...))
+	}
 	s.mu.Unlock()
 }
 
