@@ -79,7 +79,7 @@ type cpuMeter struct {
 }
 
 func startCPU() cpuMeter {
-	t, ok := cpuTime()
+	t, ok := benchdata.ProcessCPU()
 	return cpuMeter{start: t, ok: ok}
 }
 
@@ -92,7 +92,7 @@ func (m cpuMeter) report(b *testing.B, flush func(context.Context) error) {
 			b.Fatal(err)
 		}
 	}
-	if end, ok := cpuTime(); ok && m.ok && b.N > 0 {
+	if end, ok := benchdata.ProcessCPU(); ok && m.ok && b.N > 0 {
 		b.ReportMetric(float64(end-m.start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/otelaudit/otelaudit/internal/testutil/benchdata"
@@ -41,19 +40,13 @@ var headerDoc = [][2]string{
 // op next to ns/op, which hides work done on other threads such as GC.
 func cpuNs(b *testing.B, run func()) {
 	b.Helper()
-	start := cpuTime(b)
+	start, ok := benchdata.ProcessCPU()
 	for b.Loop() {
 		run()
 	}
-	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
-}
-
-func cpuTime(b *testing.B) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
+	if end, _ := benchdata.ProcessCPU(); ok {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkJSON masks a 2 KB document with secrets; the baseline is one
