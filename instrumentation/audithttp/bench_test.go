@@ -174,24 +174,19 @@ func BenchmarkHandler(b *testing.B) {
 
 // BenchmarkLoopback measures requests/s of keep-alive HTTP/1.1 clients over
 // loopback against the servers, in alternating rounds, and reports the
-// median of the per-round ratios to bare and to otelhttp.
+// median of the per-round ratios to bare and to otelhttp. in-process runs
+// the servers in the benchmark's process, server-process in a process of
+// their own, as a service and its clients are.
 func BenchmarkLoopback(b *testing.B) {
-	hs, shutdown := servers()
-	defer shutdown()
 	names := []string{"bare", "otelhttp", "emit-only", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline"}
-	urls := map[string]string{}
-	for _, n := range names {
-		srv := httptest.NewServer(hs[n])
-		defer srv.Close()
-		urls[n] = srv.URL + "/api/orders?id=7&token=x"
-	}
-	const clients = 4
-	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
-
-	round := func(name string, n int) float64 { return postRound(b, client, urls[name], clients, n) }
-	compareRounds(b, names, []string{"bare", "otelhttp"}, round)
+	forEachPlacement(b, names, func(b *testing.B, urls map[string]string) {
+		const clients = 4
+		tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+		client := &http.Client{Transport: tr}
+		defer tr.CloseIdleConnections()
+		round := func(name string, n int) float64 { return postRound(b, client, urls[name], clients, n) }
+		compareRounds(b, names, []string{"bare", "otelhttp"}, round)
+	})
 }
 
 // BenchmarkLatency measures what one client sees over loopback when the
@@ -200,17 +195,17 @@ func BenchmarkLoopback(b *testing.B) {
 // answers, bodies captured and masked) to each server at half that rate,
 // paced, from 8 keep-alive connections, in alternating rounds. It reports
 // each server's p50 and p99 latency (from sending the request to reading
-// the whole response) and what each adds over bare.
+// the whole response) and what each adds over bare. in-process and
+// server-process place the servers as BenchmarkLoopback does; with the
+// servers in a process of their own the clients' latency no longer counts
+// the servers' garbage collection.
 func BenchmarkLatency(b *testing.B) {
-	hs, shutdown := servers()
-	defer shutdown()
 	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline"}
-	urls := map[string]string{}
-	for _, n := range names {
-		srv := httptest.NewServer(hs[n])
-		defer srv.Close()
-		urls[n] = srv.URL + "/api/orders?id=7&token=x"
-	}
+	forEachPlacement(b, names, func(b *testing.B, urls map[string]string) { latency(b, names, urls) })
+}
+
+// latency is BenchmarkLatency against the servers at urls.
+func latency(b *testing.B, names []string, urls map[string]string) {
 	const conns, perRound = 8, 2000
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	client := &http.Client{Transport: tr}
