@@ -97,56 +97,48 @@ func (e *encoder) value(v attribute.Value) {
 	e.b = append(e.b, byte(t))
 	switch t {
 	case attribute.BOOL:
-		if v.AsBool() {
-			e.b = append(e.b, 1)
-		} else {
-			e.b = append(e.b, 0)
-		}
+		e.bool(v.AsBool())
 	case attribute.INT64:
 		e.varint(v.AsInt64())
 	case attribute.FLOAT64:
-		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v.AsFloat64()))
+		e.float(v.AsFloat64())
 	case attribute.STRING:
 		e.text(v.AsString())
 	case attribute.BYTESLICE:
 		e.bytes(v.AsByteSlice())
 	case attribute.BOOLSLICE:
-		s := v.AsBoolSlice()
-		e.uvarint(uint64(len(s)))
-		for _, x := range s {
-			if x {
-				e.b = append(e.b, 1)
-			} else {
-				e.b = append(e.b, 0)
-			}
-		}
+		appendList(e, v.AsBoolSlice(), e.bool)
 	case attribute.INT64SLICE:
-		s := v.AsInt64Slice()
-		e.uvarint(uint64(len(s)))
-		for _, x := range s {
-			e.varint(x)
-		}
+		appendList(e, v.AsInt64Slice(), e.varint)
 	case attribute.FLOAT64SLICE:
-		s := v.AsFloat64Slice()
-		e.uvarint(uint64(len(s)))
-		for _, x := range s {
-			e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(x))
-		}
+		appendList(e, v.AsFloat64Slice(), e.float)
 	case attribute.STRINGSLICE:
-		s := v.AsStringSlice()
-		e.uvarint(uint64(len(s)))
-		for _, x := range s {
-			e.text(x)
-		}
+		appendList(e, v.AsStringSlice(), e.text)
 	case attribute.SLICE:
-		s := v.AsSlice()
-		e.uvarint(uint64(len(s)))
-		for _, x := range s {
-			e.value(x)
-		}
+		appendList(e, v.AsSlice(), e.value)
 	case attribute.MAP:
 		e.kvs(v.AsMap())
 	}
+}
+
+// appendList writes the length of s, then each element with put.
+func appendList[T any](e *encoder, s []T, put func(T)) {
+	e.uvarint(uint64(len(s)))
+	for _, x := range s {
+		put(x)
+	}
+}
+
+func (e *encoder) bool(x bool) {
+	if x {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+
+func (e *encoder) float(x float64) {
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(x))
 }
 
 // appendRecord appends the encoding of r to dst.
@@ -331,7 +323,7 @@ func (d *decoder) value(depth int) attribute.Value {
 	case attribute.EMPTY:
 		return attribute.Value{}
 	case attribute.BOOL:
-		return attribute.BoolValue(d.byte1() != 0)
+		return attribute.BoolValue(d.bool())
 	case attribute.INT64:
 		return attribute.Int64Value(d.varint())
 	case attribute.FLOAT64:
@@ -341,35 +333,15 @@ func (d *decoder) value(depth int) attribute.Value {
 	case attribute.BYTESLICE:
 		return attribute.ByteSliceValue(d.take(d.uvarint()))
 	case attribute.BOOLSLICE:
-		s := make([]bool, d.count())
-		for i := range s {
-			s[i] = d.byte1() != 0
-		}
-		return attribute.BoolSliceValue(s)
+		return attribute.BoolSliceValue(readList(d, d.bool))
 	case attribute.INT64SLICE:
-		s := make([]int64, d.count())
-		for i := range s {
-			s[i] = d.varint()
-		}
-		return attribute.Int64SliceValue(s)
+		return attribute.Int64SliceValue(readList(d, d.varint))
 	case attribute.FLOAT64SLICE:
-		s := make([]float64, d.count())
-		for i := range s {
-			s[i] = d.float()
-		}
-		return attribute.Float64SliceValue(s)
+		return attribute.Float64SliceValue(readList(d, d.float))
 	case attribute.STRINGSLICE:
-		s := make([]string, d.count())
-		for i := range s {
-			s[i] = d.str()
-		}
-		return attribute.StringSliceValue(s)
+		return attribute.StringSliceValue(readList(d, d.str))
 	case attribute.SLICE:
-		s := make([]attribute.Value, d.count())
-		for i := range s {
-			s[i] = d.value(depth + 1)
-		}
-		return attribute.SliceValue(s...)
+		return attribute.SliceValue(readList(d, func() attribute.Value { return d.value(depth + 1) })...)
 	case attribute.MAP:
 		return attribute.MapValue(d.kvs(depth + 1)...)
 	default:
@@ -377,6 +349,17 @@ func (d *decoder) value(depth int) attribute.Value {
 		return attribute.Value{}
 	}
 }
+
+// readList reads a list length, then that many elements with get.
+func readList[T any](d *decoder, get func() T) []T {
+	s := make([]T, d.count())
+	for i := range s {
+		s[i] = get()
+	}
+	return s
+}
+
+func (d *decoder) bool() bool { return d.byte1() != 0 }
 
 func (d *decoder) float() float64 {
 	p := d.take(8)

@@ -91,6 +91,10 @@ func testSpooledRecordIsIdentical(t *testing.T, fromMemory bool, opts ...Durable
 		attribute.KeyValue{Key: "list", Value: attribute.SliceValue(attribute.IntValue(1), attribute.StringValue("two"),
 			attribute.MapValue(attribute.String("deep", "er")), attribute.Value{})},
 		attribute.KeyValue{Key: "empty", Value: attribute.Value{}},
+		attribute.BoolSlice("bools", []bool{true, false, true}),
+		attribute.Int64Slice("ints", []int64{-1, 0, 1 << 40}),
+		attribute.Float64Slice("floats", []float64{-0.25, 1e300}),
+		attribute.StringSlice("strings", []string{"", "a\x00b", "é"}),
 	)
 	tid, _ := trace.TraceIDFromHex("0102030405060708090a0b0c0d0e0f10")
 	sid, _ := trace.SpanIDFromHex("1112131415161718")
