@@ -116,26 +116,23 @@ type fieldWriter struct {
 }
 
 // field appends one column line.
-func (e *fieldWriter) field(k string, v []byte) {
-	e.dst = append(e.dst, k...)
-	e.dst = append(e.dst, ' ')
-	e.dst = strconv.AppendInt(e.dst, int64(len(v)), 10)
-	e.dst = append(e.dst, ' ')
-	e.dst = append(e.dst, v...)
-	e.dst = append(e.dst, '\n')
-}
+func (e *fieldWriter) field(k string, v []byte) { e.dst = appendField(e.dst, k, v) }
 
 func (e *fieldWriter) str(k, v string) {
-	if v == "" {
-		return
+	if v != "" {
+		e.dst = appendField(e.dst, k, sanitize(v))
 	}
-	v = sanitize(v)
-	e.dst = append(e.dst, k...)
-	e.dst = append(e.dst, ' ')
-	e.dst = strconv.AppendInt(e.dst, int64(len(v)), 10)
-	e.dst = append(e.dst, ' ')
-	e.dst = append(e.dst, v...)
-	e.dst = append(e.dst, '\n')
+}
+
+// appendField appends the line of column k with value v: the name, a
+// space, v's length in bytes, a space, v, a newline.
+func appendField[V string | []byte](dst []byte, k string, v V) []byte {
+	dst = append(dst, k...)
+	dst = append(dst, ' ')
+	dst = strconv.AppendInt(dst, int64(len(v)), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, v...)
+	return append(dst, '\n')
 }
 
 func (e *fieldWriter) int(k string, v int64) {
