@@ -377,17 +377,7 @@ func isSpace(c byte) bool {
 func scanString(b []byte, i int) (end int, closed, escaped bool) {
 	j := i + 1
 	for {
-		for j+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[j:])
-			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-				j += bits.TrailingZeros64(m) / 8
-				break
-			}
-			j += 8
-		}
-		for j < len(b) && b[j] != '"' && b[j] != '\\' {
-			j++
-		}
+		j = stringStop(b, j)
 		switch {
 		case j >= len(b):
 			return len(b), false, escaped
