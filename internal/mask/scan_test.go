@@ -1,6 +1,8 @@
 package mask
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -103,13 +105,14 @@ func TestScanStringCutAtEveryOffset(t *testing.T) {
 	}
 }
 
-// TestJSONStringsAroundSixteenBytes walks keys and values of 14 to 34
+// TestJSONStringsAroundSixteenBytes walks keys and values of up to 34
 // bytes, on both sides of the sixteen the walk reads as two words, with an
-// escaped quote or backslash at every position and the document cut at
-// every offset, and requires the reference's bytes and count under every
-// configuration.
+// escaped quote or backslash at every position (so a backslash lies before
+// or after the closing quote, in the same word or the next) and the
+// document cut at every offset, and requires the reference's bytes and
+// count under every configuration.
 func TestJSONStringsAroundSixteenBytes(t *testing.T) {
-	for n := 14; n <= 34; n++ {
+	for n := 0; n <= 34; n++ {
 		for p := -1; p < n; p++ {
 			s := []byte(strings.Repeat("k", n))
 			if p >= 0 {
@@ -129,6 +132,27 @@ func TestJSONStringsAroundSixteenBytes(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestJSONEscapedKeysInTheWords writes sensitive keys of 8 to 20 bytes
+// with one byte as a \u escape, at every position: the escape lies in
+// the first word or the second, before the closing quote. The walk must
+// decode each key, not judge its raw bytes, and mask its value as the
+// reference does.
+func TestJSONEscapedKeysInTheWords(t *testing.T) {
+	m := Default()
+	for _, key := range []string{"password", "x_password", "user_password_hash"} {
+		for p := range len(key) {
+			escaped := key[:p] + fmt.Sprintf(`\u%04x`, key[p]) + key[p+1:]
+			in := []byte(`{"` + escaped + `":"s3cr3t-value","n":1}`)
+			got, n := m.JSON(in)
+			if bytes.Contains(got, []byte("s3cr3t")) || n != 1 {
+				t.Errorf("%s: %s (%d masked)", in, got, n)
+			}
+			want, wantN := refJSON(diffRefs[diffMaskers[0]], in, false)
+			checkSame(t, "JSON", m, in, got, n, want, wantN)
 		}
 	}
 }
