@@ -87,17 +87,21 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
 			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
 			// n is the content's length when the string closes in
-			// the words without an escape, else -1. hasByte's lowest
-			// bit is exact, so the first quote and backslash are told
-			// apart. (Written here: a function this size is not
-			// inlined, and every string passes here.)
+			// the words without an escape, else -1. It is found from
+			// the quotes alone, the next string's start waiting on
+			// it; the backslashes are only checked to lie past the
+			// quote (hasByte marks none below its first match).
+			// (Written here: a function this size is not inlined, and
+			// every string passes here.)
 			n := -1
-			if q, x := hasByte(lo, '"'), hasByte(lo, '"')|hasByte(lo, '\\'); x != 0 {
-				if q&(x&-x) != 0 {
-					n = bits.TrailingZeros64(x) >> 3
+			if q := hasByte(lo, '"'); q != 0 {
+				if hasByte(lo, '\\')&(q&-q-1) == 0 {
+					n = bits.TrailingZeros64(q) >> 3
 				}
-			} else if q, x := hasByte(hi, '"'), hasByte(hi, '"')|hasByte(hi, '\\'); q&(x&-x) != 0 {
-				n = 8 + bits.TrailingZeros64(x)>>3
+			} else if hasByte(lo, '\\') == 0 {
+				if q := hasByte(hi, '"'); q != 0 && hasByte(hi, '\\')&(q&-q-1) == 0 {
+					n = 8 + bits.TrailingZeros64(q)>>3
+				}
 			}
 			if n >= 0 {
 				if n < 8 {
@@ -377,17 +381,7 @@ func isSpace(c byte) bool {
 func scanString(b []byte, i int) (end int, closed, escaped bool) {
 	j := i + 1
 	for {
-		for j+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[j:])
-			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-				j += bits.TrailingZeros64(m) / 8
-				break
-			}
-			j += 8
-		}
-		for j < len(b) && b[j] != '"' && b[j] != '\\' {
-			j++
-		}
+		j = stringStop(b, j)
 		switch {
 		case j >= len(b):
 			return len(b), false, escaped

@@ -8,6 +8,33 @@ import (
 // Word-at-a-time helpers of the JSON walk: eight bytes tested at once in
 // a uint64 instead of one by one.
 
+// stringStop returns the index of the first '"' or '\\' in b at or after
+// j, or len(b) when there is none. It reads eight bytes at a time; the
+// last bytes of b, fewer than eight, are read as the word that ends b,
+// with the bytes already looked at shifted out (zeros are neither byte).
+func stringStop(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if j >= len(b) {
+		return len(b)
+	}
+	if len(b) < 8 { // too short for a word
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
+		}
+		return j
+	}
+	w := binary.LittleEndian.Uint64(b[len(b)-8:]) >> (8 * (j + 8 - len(b)))
+	if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+		return j + bits.TrailingZeros64(m)>>3
+	}
+	return len(b)
+}
+
 // hasByte returns a word whose lowest set bit marks the first byte of w
 // equal to c (higher bits may be spurious), or 0 when there is none.
 func hasByte(w uint64, c byte) uint64 {
