@@ -69,8 +69,10 @@ func checkContext(t *testing.T, ctx context.Context) {
 }
 
 // TestQueueEncodingRoundTrip: the rows the persistent queue stores come
-// back the same, with the request's context, in less than half the bytes
-// of exporterhelper's own encoding of the logs they were converted from.
+// back the same, with the request's context and the records of one
+// resource sharing its map as logconv made them, in less than half the
+// bytes of exporterhelper's own encoding of the logs they were converted
+// from.
 func TestQueueEncodingRoundTrip(t *testing.T) {
 	req, ld := queuedRequest(t, 100)
 	plain, err := pdatareq.MarshalLogs(requestContext(), ld)
@@ -89,8 +91,12 @@ func TestQueueEncodingRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkContext(t, ctx)
-	if back.ItemsCount() != 100 || !reflect.DeepEqual(back.(*rowsRequest).records, logconv.Records(ld)) {
+	records := back.(*rowsRequest).records
+	if back.ItemsCount() != 100 || !reflect.DeepEqual(records, logconv.Records(ld)) {
 		t.Errorf("round trip: %d records, equal to the converted logs: false", back.ItemsCount())
+	}
+	if !sameMap(records[0].Resource, records[99].Resource) {
+		t.Error("records of one resource read back with a resource map each, not one")
 	}
 }
 
@@ -161,7 +167,8 @@ func TestQueueEncodingCorrupt(t *testing.T) {
 
 // TestRowCodecEveryField: a record with every field set, attribute values
 // of every type pdata has and nil told from empty, reads back equal, and
-// recordSize counts what it encodes to. A field added to store.Record
+// recordSize counts what it encodes to; a first record cannot share the
+// resource of one before it. A field added to store.Record
 // that the codec misses fails here.
 func TestRowCodecEveryField(t *testing.T) {
 	var r store.Record
@@ -189,13 +196,20 @@ func TestRowCodecEveryField(t *testing.T) {
 	}
 	audit, _ := queuedRequest(t, 3)
 	for _, r := range append([]store.Record{r, {}, {SeverityNumber: -1, Status: 1 << 40}}, audit.records...) {
-		b, err := appendRecord(nil, &r)
+		b, err := appendRecord(nil, &r, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if recordSize(&r) != len(b) {
 			t.Errorf("record %q: size %d, encoded in %d bytes", r.ID, recordSize(&r), len(b))
 		}
+	}
+	first, err := appendRecord([]byte{1}, &r, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readRows(string(first)); err == nil {
+		t.Error("a first record sharing the resource of the record before it read without an error")
 	}
 	if _, err := appendRows(nil, []store.Record{{Attributes: map[string]any{"n": 1}}}); err == nil {
 		t.Error("an attribute of type int (not one of pdata's) was queued; want an error")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/otelaudit/otelaudit/store"
@@ -34,19 +35,35 @@ const (
 // errRowsCorrupt is what a queued request that does not parse returns.
 var errRowsCorrupt = errors.New("queue encoding: corrupt queued rows")
 
-// appendRows appends records to b.
+// appendRows appends records to b. A record whose resource is the very
+// map of the record before it (logconv shares one per resource) refers to
+// it instead of repeating it, and reads back sharing it too.
 func appendRows(b []byte, records []store.Record) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(records)))
 	var err error
 	for i := range records {
-		if b, err = appendRecord(b, &records[i]); err != nil {
+		shared := i > 0 && sameMap(records[i].Resource, records[i-1].Resource)
+		if b, err = appendRecord(b, &records[i], shared); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
 }
 
-func appendRecord(b []byte, r *store.Record) ([]byte, error) {
+// sameMap reports whether a and b are the same map, not equal ones.
+func sameMap(a, b map[string]any) bool {
+	return a != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// Markers before a record's resource.
+const (
+	ownResource    byte = 0 // the resource follows
+	sharedResource byte = 1 // the resource of the record before
+)
+
+// appendRecord appends r; sharedRes writes a reference to the resource of
+// the record before instead of r's.
+func appendRecord(b []byte, r *store.Record, sharedRes bool) ([]byte, error) {
 	b = appendString(b, r.ID)
 	b = appendTime(b, r.Timestamp)
 	b = appendTime(b, r.ObservedTimestamp)
@@ -85,7 +102,10 @@ func appendRecord(b []byte, r *store.Record) ([]byte, error) {
 	if b, err = appendMap(b, r.Attributes); err != nil {
 		return nil, fmt.Errorf("record %s: attributes: %w", r.ID, err)
 	}
-	if b, err = appendMap(b, r.Resource); err != nil {
+	if sharedRes {
+		return append(b, sharedResource), nil
+	}
+	if b, err = appendMap(append(b, ownResource), r.Resource); err != nil {
 		return nil, fmt.Errorf("record %s: resource: %w", r.ID, err)
 	}
 	return b, nil
@@ -181,6 +201,9 @@ type rowReader struct {
 	s   string
 	off int
 	err error
+	// slab is where header values are cut from, a few hundred at a
+	// time instead of one slice each.
+	slab []string
 }
 
 func (r *rowReader) fail() {
@@ -308,7 +331,7 @@ func (r *rowReader) headers() map[string][]string {
 		m, ok := r.nilableSize(1)
 		var vals []string
 		if ok {
-			vals = make([]string, m)
+			vals = r.strings(m)
 			for i := range vals {
 				vals[i] = r.string()
 			}
@@ -316,6 +339,20 @@ func (r *rowReader) headers() map[string][]string {
 		h[k] = vals
 	}
 	return h
+}
+
+// strings returns a slice of n strings, cut from the slab; its capacity
+// is its length, so that appending to it never writes into the next.
+func (r *rowReader) strings(n int) []string {
+	if n == 0 {
+		return []string{} // empty, not nil (the slab may be nil)
+	}
+	if n > len(r.slab) {
+		r.slab = make([]string, max(n, 256))
+	}
+	s := r.slab[:n:n]
+	r.slab = r.slab[n:]
+	return s
 }
 
 func (r *rowReader) attrMap() map[string]any {
@@ -364,7 +401,9 @@ func (r *rowReader) value() any {
 	return nil
 }
 
-func (r *rowReader) record(rec *store.Record) {
+// record reads one record into rec; prev is the record before, nil for
+// the first.
+func (r *rowReader) record(rec, prev *store.Record) {
 	rec.ID = r.string()
 	rec.Timestamp = r.time()
 	rec.ObservedTimestamp = r.time()
@@ -393,7 +432,18 @@ func (r *rowReader) record(rec *store.Record) {
 	rec.ErrorType = r.string()
 	rec.LogBody = r.value()
 	rec.Attributes = r.attrMap()
-	rec.Resource = r.attrMap()
+	switch r.byte() {
+	case ownResource:
+		rec.Resource = r.attrMap()
+	case sharedResource:
+		if prev == nil {
+			r.fail()
+			return
+		}
+		rec.Resource = prev.Resource
+	default:
+		r.fail()
+	}
 }
 
 // readRows decodes what appendRows wrote; s must hold nothing else.
@@ -404,7 +454,11 @@ func readRows(s string) ([]store.Record, error) {
 	n := r.size(40)
 	records := make([]store.Record, n)
 	for i := range records {
-		r.record(&records[i])
+		var prev *store.Record
+		if i > 0 {
+			prev = &records[i-1]
+		}
+		r.record(&records[i], prev)
 	}
 	if r.err == nil && r.off != len(r.s) {
 		r.fail()

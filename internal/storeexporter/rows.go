@@ -42,7 +42,8 @@ func (r *rowsRequest) BytesSize() int {
 	return r.bytes
 }
 
-// recordSize is the size of one record in the row codec, counted without
+// recordSize is the size of one record in the row codec, at most (its
+// resource may be shared with the record before), counted without
 // encoding it: the persistent queue asks for the size of every request it
 // puts and reads.
 func recordSize(r *store.Record) int {
@@ -57,7 +58,9 @@ func recordSize(r *store.Record) int {
 	n += headersSize(r.RequestHeaders) + bytesSize(r.RequestBodyBinary) + varintSize(r.RequestBodySize)
 	n += headersSize(r.ResponseHeaders) + bytesSize(r.ResponseBodyBinary) + varintSize(r.ResponseBodySize)
 	n++ // flags
-	return n + valueSize(r.LogBody) + mapSize(r.Attributes) + mapSize(r.Resource)
+	// The resource as if not shared: a request's size does not depend on
+	// its records' order.
+	return n + valueSize(r.LogBody) + mapSize(r.Attributes) + 1 + mapSize(r.Resource)
 }
 
 func uvarintSize(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
