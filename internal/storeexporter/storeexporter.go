@@ -126,7 +126,7 @@ func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
 // refused even so, after it stored the rest of the batch, are logged
 // (error) and returned as a permanent error: no retry can store them.
 func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
-	return e.PushRecords(ctx, logconv.Records(ld))
+	return e.pushRecords(ctx, logconv.Records(ld))
 }
 
 // pushRequest is the push function of the exporter's requests.
@@ -135,11 +135,11 @@ func (e *Exporter) pushRequest(ctx context.Context, req xexporterhelper.Request)
 	if !ok {
 		return consumererror.NewPermanent(fmt.Errorf("%s: cannot export a %T", e.set.Name, req))
 	}
-	return e.PushRecords(ctx, rr.records)
+	return e.pushRecords(ctx, rr.records)
 }
 
-// PushRecords is Push of records logconv converted.
-func (e *Exporter) PushRecords(ctx context.Context, records []store.Record) error {
+// pushRecords is Push of records logconv converted.
+func (e *Exporter) pushRecords(ctx context.Context, records []store.Record) error {
 	s, err := e.connect(ctx)
 	if err != nil {
 		if e.permanent(err) {
