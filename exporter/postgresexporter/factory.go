@@ -35,5 +35,5 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	return storeexporter.NewLogs(ctx, set, cfg, e, c.ExporterSettings)
+	return storeexporter.NewLogs(ctx, set, e, c.ExporterSettings)
 }

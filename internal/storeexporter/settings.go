@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
@@ -45,9 +44,10 @@ func DefaultExporterSettings(minBatch, maxBatch int64) ExporterSettings {
 }
 
 // NewLogs wraps e in exporterhelper with the timeout, queue and retries of
-// s; a persistent queue holds requests compressed (s2Encoding).
-func NewLogs(ctx context.Context, set exporter.Settings, cfg component.Config, e *Exporter, s ExporterSettings) (exporter.Logs, error) {
-	return exporterhelper.NewLogs(ctx, set, cfg, e.Push,
+// s. Logs are converted to rows as they arrive, and the queue, the batches
+// and a persistent queue hold the rows (rowsEncoding), not pdata.
+func NewLogs(ctx context.Context, set exporter.Settings, e *Exporter, s ExporterSettings) (exporter.Logs, error) {
+	return xexporterhelper.NewLogsRequest(ctx, set, toRows, e.pushRequest,
 		exporterhelper.WithStart(e.Start),
 		exporterhelper.WithShutdown(e.Shutdown),
 		exporterhelper.WithTimeout(s.TimeoutConfig),

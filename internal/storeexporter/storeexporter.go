@@ -1,6 +1,7 @@
 // Package storeexporter is what the postgres and mongo exporters share:
 // connect lazily (an unreachable database delays records, it does not fail
-// the collector's start), convert pdata with logconv, write through a
+// the collector's start), convert pdata with logconv before the queue
+// (which holds the converted rows: rows.go, queueencoding.go), write through a
 // store.Store, classify errors for exporterhelper's retries, run retention
 // on a timer; the timeout, queue and retry settings both embed, handed to
 // exporterhelper as they are, and the checks of the settings both have
@@ -16,6 +17,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
@@ -124,6 +126,20 @@ func (e *Exporter) connect(ctx context.Context) (store.Store, error) {
 // refused even so, after it stored the rest of the batch, are logged
 // (error) and returned as a permanent error: no retry can store them.
 func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
+	return e.pushRecords(ctx, logconv.Records(ld))
+}
+
+// pushRequest is the push function of the exporter's requests.
+func (e *Exporter) pushRequest(ctx context.Context, req xexporterhelper.Request) error {
+	rr, ok := req.(*rowsRequest)
+	if !ok {
+		return consumererror.NewPermanent(fmt.Errorf("%s: cannot export a %T", e.set.Name, req))
+	}
+	return e.pushRecords(ctx, rr.records)
+}
+
+// pushRecords is Push of records logconv converted.
+func (e *Exporter) pushRecords(ctx context.Context, records []store.Record) error {
 	s, err := e.connect(ctx)
 	if err != nil {
 		if e.permanent(err) {
@@ -131,7 +147,6 @@ func (e *Exporter) Push(ctx context.Context, ld plog.Logs) error {
 		}
 		return fmt.Errorf("%s: %w", e.set.Name, err)
 	}
-	records := logconv.Records(ld)
 	start := time.Now()
 	var res store.WriteResult
 	if cs, ok := s.(store.CheckpointStore); ok && e.sealer != nil {
