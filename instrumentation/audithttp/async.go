@@ -2,6 +2,7 @@ package audithttp
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -15,12 +16,12 @@ import (
 const (
 	queueLen       = 256
 	maxQueuedBytes = 16 << 20
+	// maxWait is the most a record waits for the service to be idle: a
+	// service that is never idle still emits its records this often.
+	maxWait = 2 * time.Millisecond
 	// workerIdle is how long a worker with nothing to do waits before it
 	// ends, so that an idle service keeps no goroutines.
 	workerIdle = time.Second
-	// batchTick is how long a busy worker lets records gather before it
-	// takes them: the most a record waits in a queue that is not full.
-	batchTick = time.Millisecond
 )
 
 // pending is an exchange whose response is complete and whose record is
@@ -30,11 +31,12 @@ type pending interface {
 }
 
 // job is one pending record: size is the captured bytes it holds, gen the
-// Flush generation it counts in.
+// Flush generation it counts in, seq its place in the pool's queue.
 type job struct {
 	p    pending
 	size int64
 	gen  *generation
+	seq  uint64
 }
 
 // run emits j's record; from is the pool that held it, nil when inline.
@@ -48,18 +50,63 @@ func (j job) run(from *pool) {
 	j.p.emitRecord()
 }
 
-// pool is a small bounded set of goroutines that emit records. Workers are
-// started when records arrive and end when idle.
-type pool struct {
-	jobs       chan job
-	workers    atomic.Int32
-	maxWorkers int32
-	bytes      atomic.Int64 // captured bytes of the queued and running jobs
-	maxBytes   int64
+// serving counts the audited requests whose handler is running, in every
+// handler of the process. Records wait in the pool while it is above zero,
+// so that building them does not take the processors the requests need.
+// It has a cache line of its own: every request writes it twice.
+var serving struct {
+	_ [64]byte
+	n atomic.Int64
+	_ [56]byte
 }
 
-func newPool(workers, queue int, maxBytes int64) *pool {
-	return &pool{jobs: make(chan job, queue), maxWorkers: int32(max(workers, 1)), maxBytes: maxBytes}
+// pool is a small bounded set of goroutines that emit records. A record
+// waits in the queue until the service is idle (no audited request
+// running), until the queue passes its high-water mark, until it has
+// waited maxWait, or until Flush, whichever comes first. Workers are
+// started when records are due and end when idle.
+type pool struct {
+	mu        sync.Mutex
+	queue     []job // a ring of cap(queue) jobs: n of them from head
+	head, n   int
+	seq       uint64 // jobs queued so far
+	due       uint64 // jobs up to this seq run whether or not requests are running
+	workers   int    // running
+	sleeping  int    // of which waiting for wake
+	timerSet  bool   // deadline runs: some queued job is not due yet
+	deadline  *time.Timer
+	wake      chan struct{}
+	highWater int
+
+	// Read by every request as it ends, written as jobs come and go.
+	_      [64]byte
+	queued atomic.Int32 // n, for readers without mu
+	// armed is set while the next moment the service is idle should
+	// wake a worker: cleared when one is woken, set again when a worker
+	// has found records to run, so that a busy service that is only
+	// idle for an instant does not wake a worker per request for
+	// nothing.
+	armed    atomic.Bool
+	bytes    atomic.Int64 // captured bytes of the queued and running jobs
+	_        [64]byte
+	max      int // workers
+	maxBytes int64
+	wait     time.Duration
+}
+
+func newPool(workers, queue int, maxBytes int64, wait time.Duration) *pool {
+	p := &pool{
+		queue:     make([]job, queue),
+		highWater: max(queue/4, 1),
+		max:       max(workers, 1),
+		maxBytes:  maxBytes,
+		wait:      wait,
+	}
+	p.wake = make(chan struct{}, p.max)
+	p.deadline = time.AfterFunc(time.Hour, p.overdue)
+	p.deadline.Stop()
+	p.armed.Store(true)
+	return p
 }
 
 // records is the pool every handler and transport shares, so that the
@@ -68,7 +115,9 @@ var records atomic.Pointer[pool]
 
 // Half the processors build records, so that the other half always serve:
 // a burst of records does not hold up the responses.
-func init() { records.Store(newPool(runtime.GOMAXPROCS(0)/2, queueLen, maxQueuedBytes)) }
+func init() {
+	records.Store(newPool(runtime.GOMAXPROCS(0)/2, queueLen, maxQueuedBytes, maxWait))
+}
 
 // dispatch emits p's record: on the pool when async is set and the pool has
 // room for it, else at once on the caller's goroutine. size is the captured
@@ -81,88 +130,163 @@ func dispatch(async bool, p pending, size int64) {
 	j.run(nil)
 }
 
+// startServing counts an audited request in; endServing counts it out and,
+// when it was the last one running and records are waiting, wakes a worker
+// to build them while the service is idle.
+func startServing() { serving.n.Add(1) }
+
+func endServing() {
+	if serving.n.Add(-1) != 0 {
+		return
+	}
+	if p := records.Load(); p.queued.Load() > 0 && p.armed.CompareAndSwap(true, false) {
+		p.mu.Lock()
+		p.signal()
+		p.mu.Unlock()
+	}
+}
+
 // submit queues j, or reports false when the queue or the byte budget is
 // full.
 func (p *pool) submit(j job) bool {
-	if p.bytes.Add(j.size) > p.maxBytes {
+	bytes := p.bytes.Add(j.size)
+	if bytes > p.maxBytes {
 		p.bytes.Add(-j.size)
 		return false
 	}
-	select {
-	case p.jobs <- j:
-	default:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == len(p.queue) {
 		p.bytes.Add(-j.size)
 		return false
 	}
-	p.grow()
+	p.seq++
+	j.seq = p.seq
+	p.queue[(p.head+p.n)%len(p.queue)] = j
+	p.n++
+	p.queued.Store(int32(p.n))
+	switch {
+	case p.n >= p.highWater || bytes >= p.maxBytes/4:
+		// Enough is waiting: take it all now rather than let the
+		// queue reach its bounds and the requests build records.
+		p.due = p.seq
+		p.signal()
+	case serving.n.Load() == 0:
+		// Queued outside any request (an outbound call of a
+		// background job): nothing to wait for.
+		p.signal()
+	}
+	if !p.timerSet {
+		p.timerSet = true
+		p.deadline.Reset(p.wait)
+	}
 	return true
 }
 
-// grow starts a worker unless all are running.
-func (p *pool) grow() {
-	for {
-		n := p.workers.Load()
-		if n >= p.maxWorkers {
-			return
+// signal wakes a sleeping worker, or starts one if none sleeps. p.mu is
+// held.
+func (p *pool) signal() {
+	if p.sleeping > 0 {
+		select {
+		case p.wake <- struct{}{}:
+		default: // enough wake-ups are on their way
 		}
-		if p.workers.CompareAndSwap(n, n+1) {
-			go p.work()
-			return
+		return
+	}
+	if p.workers < p.max {
+		p.workers++
+		go p.work()
+	}
+}
+
+// overdue makes every queued job due: the oldest has waited p.wait.
+func (p *pool) overdue() {
+	p.mu.Lock()
+	p.timerSet = false
+	if p.n > 0 {
+		p.due = p.seq
+		p.signal()
+	}
+	p.mu.Unlock()
+}
+
+// hurry makes every queued job due, for Flush.
+func (p *pool) hurry() {
+	p.mu.Lock()
+	if p.n > 0 {
+		p.due = p.seq
+		for range min(p.n, p.max) {
+			p.signal()
 		}
 	}
+	p.mu.Unlock()
+}
+
+// take removes and returns the oldest job if it may run now: it is due,
+// or no request is running. p.mu is held.
+func (p *pool) take() (job, bool) {
+	if p.n == 0 {
+		return job{}, false
+	}
+	j := p.queue[p.head]
+	if j.seq > p.due && serving.n.Load() != 0 {
+		return job{}, false
+	}
+	p.queue[p.head] = job{}
+	p.head = (p.head + 1) % len(p.queue)
+	p.n--
+	p.queued.Store(int32(p.n))
+	if p.n == 0 && p.timerSet {
+		p.timerSet = false
+		p.deadline.Stop()
+	}
+	if p.n > 0 && p.sleeping > 0 {
+		p.signal() // more for another worker, if it may run them
+	}
+	return j, true
 }
 
 func (p *pool) work() {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
+	p.mu.Lock()
 	for {
-		idle.Reset(workerIdle)
-		select {
-		case j := <-p.jobs:
+		ran := false
+		for {
+			j, ok := p.take()
+			if !ok {
+				break
+			}
+			p.mu.Unlock()
 			j.run(p)
+			ran = true
+			p.mu.Lock()
+		}
+		// Woken for the service's idleness and found it busy again:
+		// wait for the records to be due rather than for the next idle
+		// instant.
+		if ran || p.n == 0 {
+			p.armed.Store(true)
+		}
+		empty := p.n == 0
+		p.sleeping++
+		p.mu.Unlock()
+		if empty {
+			idle.Reset(workerIdle)
+		}
+		select {
+		case <-p.wake:
+			p.mu.Lock()
+			p.sleeping--
 		case <-idle.C:
-			p.workers.Add(-1)
-			// A job queued while this worker was leaving found every
-			// worker running and started none: take it up again.
-			if len(p.jobs) == 0 || !p.rejoin() {
+			p.mu.Lock()
+			p.sleeping--
+			if p.n == 0 {
+				p.workers--
+				p.mu.Unlock()
 				return
 			}
 		}
-		// More records usually follow. Taking them in batches a tick
-		// apart, rather than as each arrives, spares the handler that
-		// queues one the cost of waking this goroutine.
-		for {
-			time.Sleep(batchTick)
-			if !p.drain() {
-				break
-			}
-		}
-	}
-}
-
-// drain runs the queued jobs and reports whether there were any.
-func (p *pool) drain() bool {
-	ran := false
-	for {
-		select {
-		case j := <-p.jobs:
-			j.run(p)
-			ran = true
-		default:
-			return ran
-		}
-	}
-}
-
-// rejoin counts a leaving worker back in, unless the pool is full again.
-func (p *pool) rejoin() bool {
-	for {
-		n := p.workers.Load()
-		if n >= p.maxWorkers {
-			return false
-		}
-		if p.workers.CompareAndSwap(n, n+1) {
-			return true
-		}
+		idle.Stop()
 	}
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/instrumentation/audithttp"
@@ -239,4 +243,159 @@ func TestFailClosedEmitsBeforeTheResponse(t *testing.T) {
 	if n := g.kept("/async"); n != 1 {
 		t.Fatalf("%d records of /async", n)
 	}
+}
+
+// blocker is a handler that, for the path /long, says it has started and
+// then waits until release is closed, keeping a request running; other
+// paths are echoed.
+type blocker struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+// serveBlocker starts a gate server of a blocker. Cleanups run last-in
+// first-out: /long is released before the server waits for it to end.
+func serveBlocker(t *testing.T, g *gate, lp *sdklog.LoggerProvider) (*blocker, *httptest.Server) {
+	b := &blocker{started: make(chan struct{}), release: make(chan struct{})}
+	srv := g.serve(t, lp, b)
+	t.Cleanup(b.open)
+	return b, srv
+}
+
+func (b *blocker) open() {
+	select {
+	case <-b.release:
+	default:
+		close(b.release)
+	}
+}
+
+func (b *blocker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/long" {
+		close(b.started)
+		<-b.release
+	}
+	echoPath.ServeHTTP(w, r)
+}
+
+// longRequest starts /long on srv and waits until its handler runs; the
+// returned channel is closed when its response has been read.
+func longRequest(t *testing.T, srv *httptest.Server, b *blocker) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := srv.Client().Get(srv.URL + "/long")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}()
+	select {
+	case <-b.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("/long never reached its handler")
+	}
+	return done
+}
+
+// notHeld fails the test if a record has reached the gate.
+func notHeld(t *testing.T, g *gate, when string) {
+	t.Helper()
+	select {
+	case p := <-g.held:
+		t.Fatalf("the record of %s was emitted %s", p, when)
+	default:
+	}
+}
+
+// TestRecordWaitsWhileARequestRuns: with no bound on its wait, a record
+// is not built while another request is being served, and is built as
+// soon as that request ends, without Flush.
+func TestRecordWaitsWhileARequestRuns(t *testing.T) {
+	defer audithttp.UseWaitingPool(1, 16, 1<<20, time.Hour)()
+	g, lp := newGate(t, func(p string) bool { return p == "/short" })
+	b, srv := serveBlocker(t, g, lp)
+
+	done := longRequest(t, srv, b)
+	get(t, srv, "/short")
+	notHeld(t, g, "while /long was running")
+	b.open()
+	<-done
+	g.waitHeld(t, "/short")
+	g.open()
+	flush(t)
+	for _, p := range []string{"/short", "/long"} {
+		if n := g.kept(p); n != 1 {
+			t.Errorf("%s: %d records, want 1", p, n)
+		}
+	}
+}
+
+// TestRecordWaitIsBounded: in a service that is never idle (a request
+// runs throughout), a record is still emitted, after its bounded wait,
+// before that request ends and without Flush.
+func TestRecordWaitIsBounded(t *testing.T) {
+	defer audithttp.UseWaitingPool(1, 16, 1<<20, time.Millisecond)()
+	g, lp := newGate(t, func(p string) bool { return p == "/short" })
+	b, srv := serveBlocker(t, g, lp)
+
+	done := longRequest(t, srv, b)
+	get(t, srv, "/short")
+	g.waitHeld(t, "/short")
+	select {
+	case <-done:
+		t.Fatal("/long ended before the test let it")
+	default:
+	}
+	g.open()
+	b.open()
+	<-done
+	flush(t)
+	if n := len(g.all()); n != 2 {
+		t.Errorf("%d records, want 2", n)
+	}
+}
+
+// TestRecordsPastHighWaterAreBuilt: records that pile up while a request
+// runs are built once a quarter of the queue is taken, without waiting for
+// the service to be idle or for their bounded wait.
+func TestRecordsPastHighWaterAreBuilt(t *testing.T) {
+	defer audithttp.UseWaitingPool(1, 8, 1<<20, time.Hour)() // high water: 2
+	g, lp := newGate(t, func(p string) bool { return strings.HasPrefix(p, "/hw") })
+	b, srv := serveBlocker(t, g, lp)
+
+	done := longRequest(t, srv, b)
+	get(t, srv, "/hw1")
+	notHeld(t, g, "below the high-water mark")
+	get(t, srv, "/hw2")
+	g.waitHeld(t, "/hw1")
+	g.open()
+	b.open()
+	<-done
+	flush(t)
+	for _, p := range []string{"/hw1", "/hw2", "/long"} {
+		if n := g.kept(p); n != 1 {
+			t.Errorf("%s: %d records, want 1", p, n)
+		}
+	}
+}
+
+// TestFlushDoesNotWaitForIdle: Flush emits a record that waits for the
+// service to be idle while a request still runs.
+func TestFlushDoesNotWaitForIdle(t *testing.T) {
+	defer audithttp.UseWaitingPool(1, 16, 1<<20, time.Hour)()
+	g, lp := newGate(t, nil)
+	b, srv := serveBlocker(t, g, lp)
+
+	done := longRequest(t, srv, b)
+	get(t, srv, "/short")
+	flush(t)
+	if n := g.kept("/short"); n != 1 {
+		t.Fatalf("%d records of /short after Flush, want 1", n)
+	}
+	b.open()
+	<-done
 }

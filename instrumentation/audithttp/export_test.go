@@ -1,9 +1,17 @@
 package audithttp
 
+import "time"
+
 // UsePool replaces the pool records are emitted on with one of the given
 // limits, for a test, and returns what restores the previous one.
 func UsePool(workers, queue int, maxBytes int64) (restore func()) {
-	old := records.Swap(newPool(workers, queue, maxBytes))
+	return UseWaitingPool(workers, queue, maxBytes, maxWait)
+}
+
+// UseWaitingPool is UsePool with records waiting at most wait for the
+// service to be idle.
+func UseWaitingPool(workers, queue int, maxBytes int64, wait time.Duration) (restore func()) {
+	old := records.Swap(newPool(workers, queue, maxBytes, wait))
 	return func() { records.Store(old) }
 }
 
