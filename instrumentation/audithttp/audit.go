@@ -26,15 +26,39 @@ type audit struct {
 	plan    plan
 	start   time.Time
 	id      string // audit.record.id, known from the start so handlers can show it
+	idBuf   [36]byte
 	reqCap  capture
 	respCap capture
+	// The context the record is emitted with when it is built after the
+	// exchange: part of the audit, so that detaching costs no allocation.
+	detached detachedContext
 }
 
-func newAudit(cfg *config, p plan) audit {
-	start := time.Now()
-	return audit{cfg: cfg, plan: p, start: start, id: newRecordID(start),
-		reqCap: capture{limit: p.maxBodySize}, respCap: capture{limit: p.maxBodySize}}
+// init starts the audit of an exchange with plan p. a must be where it
+// stays: the id is a string over a's own bytes, which are never written
+// again, and a (the exchange or the call) lives as long as its record.
+func (a *audit) init(cfg *config, p plan) {
+	a.cfg, a.plan, a.start = cfg, p, time.Now()
+	putRecordID(&a.idBuf, a.start)
+	a.id = unsafe.String(&a.idBuf[0], len(a.idBuf))
+	a.reqCap.limit, a.respCap.limit = p.maxBodySize, p.maxBodySize
 }
+
+// detach returns ctx without its deadline and cancellation, for a record
+// emitted after the exchange has ended, like context.WithoutCancel.
+func (a *audit) detach(ctx context.Context) context.Context {
+	a.detached.parent = ctx
+	return &a.detached
+}
+
+// detachedContext has its parent's values, without its deadline and
+// cancellation.
+type detachedContext struct{ parent context.Context }
+
+func (*detachedContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*detachedContext) Done() <-chan struct{}       { return nil }
+func (*detachedContext) Err() error                  { return nil }
+func (c *detachedContext) Value(key any) any         { return c.parent.Value(key) }
 
 // capturesRequestBody reports whether a request body with header h is kept.
 func (a *audit) capturesRequestBody(h http.Header) bool {

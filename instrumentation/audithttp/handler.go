@@ -51,7 +51,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	ex := &exchange{audit: newAudit(cfg, p), operation: h.operation}
+	ex := &exchange{operation: h.operation}
+	ex.init(cfg, p)
 	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	ex.req = r
 	ex.startRequestBody()
