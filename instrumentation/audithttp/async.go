@@ -16,9 +16,11 @@ import (
 const (
 	queueLen       = 256
 	maxQueuedBytes = 16 << 20
-	// maxWait is the most a record waits for the service to be idle: a
-	// service that is never idle still emits its records this often.
-	maxWait = 2 * time.Millisecond
+	// batchWait is how long records gather before they are built, at
+	// the service's next idle moments; twice that is the most a record
+	// waits, so that a service that is never idle still emits its
+	// records.
+	batchWait = time.Millisecond
 	// workerIdle is how long a worker with nothing to do waits before it
 	// ends, so that an idle service keeps no goroutines.
 	workerIdle = time.Second
@@ -51,47 +53,46 @@ func (j job) run(from *pool) {
 }
 
 // serving counts the audited requests whose handler is running, in every
-// handler of the process. Records wait in the pool while it is above zero,
-// so that building them does not take the processors the requests need.
-// It has a cache line of its own: every request writes it twice.
+// handler of the process. A batch of records is built while it is zero, so
+// that building them does not take the processors the requests need. It
+// has a cache line of its own: every request writes it twice.
 var serving struct {
 	_ [64]byte
 	n atomic.Int64
 	_ [56]byte
 }
 
-// pool is a small bounded set of goroutines that emit records. A record
-// waits in the queue until the service is idle (no audited request
-// running), until the queue passes its high-water mark, until it has
-// waited maxWait, or until Flush, whichever comes first. Workers are
-// started when records are due and end when idle.
+// pool is a small bounded set of goroutines that emit records. Records
+// gather in the queue until the batch timer ticks, then are built whenever
+// the service is idle (no audited request running): a request that starts
+// meanwhile pauses the batch after the record being built. At the next
+// tick, when the queue passes its high-water mark, and on Flush, they are
+// built whether the service is idle or not. Workers are started when
+// records may run and end when idle.
 type pool struct {
+	// armed is set while ready records wait for the service to be idle:
+	// the request that leaves it idle wakes a worker. Otherwise requests
+	// wake no worker, and the workers wake about once per tick. Every
+	// request reads it as it ends: it has a cache line of its own.
+	armed atomic.Bool
+	_     [64]byte
+
 	mu        sync.Mutex
 	queue     []job // a ring of cap(queue) jobs: n of them from head
 	head, n   int
 	seq       uint64 // jobs queued so far
+	ready     uint64 // jobs up to this seq run while no request is running
 	due       uint64 // jobs up to this seq run whether or not requests are running
 	workers   int    // running
 	sleeping  int    // of which waiting for wake
-	timerSet  bool   // deadline runs: some queued job is not due yet
-	deadline  *time.Timer
+	timerSet  bool   // tick runs: the queue is not empty
+	tick      *time.Timer
 	wake      chan struct{}
 	highWater int
-
-	// Read by every request as it ends, written as jobs come and go.
-	_      [64]byte
-	queued atomic.Int32 // n, for readers without mu
-	// armed is set while the next moment the service is idle should
-	// wake a worker: cleared when one is woken, set again when a worker
-	// has found records to run, so that a busy service that is only
-	// idle for an instant does not wake a worker per request for
-	// nothing.
-	armed    atomic.Bool
-	bytes    atomic.Int64 // captured bytes of the queued and running jobs
-	_        [64]byte
-	max      int // workers
-	maxBytes int64
-	wait     time.Duration
+	max       int // workers
+	maxBytes  int64
+	wait      time.Duration // between ticks
+	bytes     atomic.Int64  // captured bytes of the queued and running jobs
 }
 
 func newPool(workers, queue int, maxBytes int64, wait time.Duration) *pool {
@@ -103,9 +104,8 @@ func newPool(workers, queue int, maxBytes int64, wait time.Duration) *pool {
 		wait:      wait,
 	}
 	p.wake = make(chan struct{}, p.max)
-	p.deadline = time.AfterFunc(time.Hour, p.overdue)
-	p.deadline.Stop()
-	p.armed.Store(true)
+	p.tick = time.AfterFunc(time.Hour, p.ticked)
+	p.tick.Stop()
 	return p
 }
 
@@ -116,7 +116,7 @@ var records atomic.Pointer[pool]
 // Half the processors build records, so that the other half always serve:
 // a burst of records does not hold up the responses.
 func init() {
-	records.Store(newPool(runtime.GOMAXPROCS(0)/2, queueLen, maxQueuedBytes, maxWait))
+	records.Store(newPool(runtime.GOMAXPROCS(0)/2, queueLen, maxQueuedBytes, batchWait))
 }
 
 // dispatch emits p's record: on the pool when async is set and the pool has
@@ -131,15 +131,15 @@ func dispatch(async bool, p pending, size int64) {
 }
 
 // startServing counts an audited request in; endServing counts it out and,
-// when it was the last one running and records are waiting, wakes a worker
-// to build them while the service is idle.
+// when it was the last one running and ready records are waiting, wakes a
+// worker to build them while the service is idle.
 func startServing() { serving.n.Add(1) }
 
 func endServing() {
 	if serving.n.Add(-1) != 0 {
 		return
 	}
-	if p := records.Load(); p.queued.Load() > 0 && p.armed.CompareAndSwap(true, false) {
+	if p := records.Load(); p.armed.Load() && p.armed.CompareAndSwap(true, false) {
 		p.mu.Lock()
 		p.signal()
 		p.mu.Unlock()
@@ -164,21 +164,15 @@ func (p *pool) submit(j job) bool {
 	j.seq = p.seq
 	p.queue[(p.head+p.n)%len(p.queue)] = j
 	p.n++
-	p.queued.Store(int32(p.n))
-	switch {
-	case p.n >= p.highWater || bytes >= p.maxBytes/4:
+	if p.n >= p.highWater || bytes >= p.maxBytes/4 {
 		// Enough is waiting: take it all now rather than let the
 		// queue reach its bounds and the requests build records.
 		p.due = p.seq
 		p.signal()
-	case serving.n.Load() == 0:
-		// Queued outside any request (an outbound call of a
-		// background job): nothing to wait for.
-		p.signal()
 	}
 	if !p.timerSet {
 		p.timerSet = true
-		p.deadline.Reset(p.wait)
+		p.tick.Reset(p.wait)
 	}
 	return true
 }
@@ -199,22 +193,25 @@ func (p *pool) signal() {
 	}
 }
 
-// overdue makes every queued job due: the oldest has waited p.wait.
-func (p *pool) overdue() {
+// ticked makes the jobs ready at the last tick due, and those queued
+// since ready. It ticks again while jobs wait.
+func (p *pool) ticked() {
 	p.mu.Lock()
-	p.timerSet = false
-	if p.n > 0 {
-		p.due = p.seq
-		p.signal()
+	defer p.mu.Unlock()
+	if p.n == 0 {
+		p.timerSet = false
+		return
 	}
-	p.mu.Unlock()
+	p.due, p.ready = p.ready, p.seq
+	p.tick.Reset(p.wait)
+	p.signal()
 }
 
 // hurry makes every queued job due, for Flush.
 func (p *pool) hurry() {
 	p.mu.Lock()
 	if p.n > 0 {
-		p.due = p.seq
+		p.due, p.ready = p.seq, p.seq
 		for range min(p.n, p.max) {
 			p.signal()
 		}
@@ -223,27 +220,33 @@ func (p *pool) hurry() {
 }
 
 // take removes and returns the oldest job if it may run now: it is due,
-// or no request is running. p.mu is held.
+// or it is ready and no request is running. p.mu is held.
 func (p *pool) take() (job, bool) {
 	if p.n == 0 {
 		return job{}, false
 	}
 	j := p.queue[p.head]
-	if j.seq > p.due && serving.n.Load() != 0 {
+	if j.seq > p.due && (j.seq > p.ready || serving.n.Load() != 0) {
 		return job{}, false
 	}
 	p.queue[p.head] = job{}
 	p.head = (p.head + 1) % len(p.queue)
 	p.n--
-	p.queued.Store(int32(p.n))
-	if p.n == 0 && p.timerSet {
-		p.timerSet = false
-		p.deadline.Stop()
-	}
 	if p.n > 0 && p.sleeping > 0 {
 		p.signal() // more for another worker, if it may run them
 	}
 	return j, true
+}
+
+// waitsForIdle reports whether the oldest job is ready but not due, so
+// that the end of the last running request should wake a worker. p.mu is
+// held.
+func (p *pool) waitsForIdle() bool {
+	if p.n == 0 {
+		return false
+	}
+	seq := p.queue[p.head].seq
+	return seq > p.due && seq <= p.ready
 }
 
 func (p *pool) work() {
@@ -251,7 +254,6 @@ func (p *pool) work() {
 	defer idle.Stop()
 	p.mu.Lock()
 	for {
-		ran := false
 		for {
 			j, ok := p.take()
 			if !ok {
@@ -259,14 +261,12 @@ func (p *pool) work() {
 			}
 			p.mu.Unlock()
 			j.run(p)
-			ran = true
 			p.mu.Lock()
 		}
-		// Woken for the service's idleness and found it busy again:
-		// wait for the records to be due rather than for the next idle
-		// instant.
-		if ran || p.n == 0 {
-			p.armed.Store(true)
+		p.armed.Store(p.waitsForIdle())
+		if serving.n.Load() == 0 && p.waitsForIdle() {
+			// The last request ended before armed was set.
+			continue
 		}
 		empty := p.n == 0
 		p.sleeping++

@@ -311,9 +311,9 @@ func notHeld(t *testing.T, g *gate, when string) {
 	}
 }
 
-// TestRecordWaitsWhileARequestRuns: with no bound on its wait, a record
-// is not built while another request is being served, and is built as
-// soon as that request ends, without Flush.
+// TestRecordWaitsWhileARequestRuns: a record whose batch is ready is not
+// built while another request is being served, and is built as soon as
+// that request ends, without Flush or another tick of the batch timer.
 func TestRecordWaitsWhileARequestRuns(t *testing.T) {
 	defer audithttp.UseWaitingPool(1, 16, 1<<20, time.Hour)()
 	g, lp := newGate(t, func(p string) bool { return p == "/short" })
@@ -321,6 +321,7 @@ func TestRecordWaitsWhileARequestRuns(t *testing.T) {
 
 	done := longRequest(t, srv, b)
 	get(t, srv, "/short")
+	audithttp.Tick()
 	notHeld(t, g, "while /long was running")
 	b.open()
 	<-done
@@ -398,4 +399,5 @@ func TestFlushDoesNotWaitForIdle(t *testing.T) {
 	}
 	b.open()
 	<-done
+	flush(t) // /long's, before its pool is replaced
 }
