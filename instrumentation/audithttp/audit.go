@@ -26,7 +26,6 @@ type audit struct {
 	plan    plan
 	start   time.Time
 	id      string // audit.record.id, known from the start so handlers can show it
-	idBuf   [36]byte
 	reqCap  capture
 	respCap capture
 	// The context the record is emitted with when it is built after the
@@ -34,18 +33,16 @@ type audit struct {
 	detached detachedContext
 }
 
-// init starts the audit of an exchange with plan p. a must be where it
-// stays: the id is a string over a's own bytes, which are never written
-// again, and a (the exchange or the call) lives as long as its record.
-func (a *audit) init(cfg *config, p plan) {
-	a.cfg, a.plan, a.start = cfg, p, time.Now()
-	putRecordID(&a.idBuf, a.start)
-	a.id = unsafe.String(&a.idBuf[0], len(a.idBuf))
-	a.reqCap.limit, a.respCap.limit = p.maxBodySize, p.maxBodySize
+func newAudit(cfg *config, p plan) audit {
+	start := time.Now()
+	return audit{cfg: cfg, plan: p, start: start, id: newRecordID(start),
+		reqCap: capture{limit: p.maxBodySize}, respCap: capture{limit: p.maxBodySize}}
 }
 
 // detach returns ctx without its deadline and cancellation, for a record
-// emitted after the exchange has ended, like context.WithoutCancel.
+// emitted after the exchange has ended, like context.WithoutCancel (but
+// context.Cause still finds the parent's cause). The SDK keeps no context
+// past Emit, so the exchange is not kept alive by the record.
 func (a *audit) detach(ctx context.Context) context.Context {
 	a.detached.parent = ctx
 	return &a.detached

@@ -51,8 +51,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	ex := &exchange{operation: h.operation}
-	ex.init(cfg, p)
+	ex := &exchange{audit: newAudit(cfg, p), operation: h.operation}
 	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	ex.req = r
 	ex.startRequestBody()

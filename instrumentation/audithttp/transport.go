@@ -61,8 +61,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !audited {
 		return t.base.RoundTrip(req)
 	}
-	c := &call{req: req}
-	c.init(cfg, p)
+	c := &call{audit: newAudit(cfg, p), req: req}
 	resp, err := t.base.RoundTrip(c.teeRequest())
 	if err != nil {
 		c.finish(err)
