@@ -71,9 +71,11 @@ var serving struct {
 // records may run and end when idle.
 type pool struct {
 	// armed is set while ready records wait for the service to be idle:
-	// the request that leaves it idle wakes a worker. Otherwise requests
-	// wake no worker, and the workers wake about once per tick. Every
-	// request reads it as it ends: it has a cache line of its own.
+	// the request that leaves it idle wakes a worker. A worker that finds
+	// the service busy again and builds nothing does not set it again
+	// before the next tick: otherwise a service busy but for instants
+	// would wake it for nothing after every request. Every request reads
+	// it as it ends: it has a cache line of its own.
 	armed atomic.Bool
 	_     [64]byte
 
@@ -81,6 +83,7 @@ type pool struct {
 	queue     []job // a ring of cap(queue) jobs: n of them from head
 	head, n   int
 	seq       uint64 // jobs queued so far
+	ticks     uint64 // of the batch timer
 	ready     uint64 // jobs up to this seq run while no request is running
 	due       uint64 // jobs up to this seq run whether or not requests are running
 	workers   int    // running
@@ -203,6 +206,7 @@ func (p *pool) ticked() {
 		return
 	}
 	p.due, p.ready = p.ready, p.seq
+	p.ticks++
 	p.tick.Reset(p.wait)
 	p.signal()
 }
@@ -253,7 +257,9 @@ func (p *pool) work() {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	p.mu.Lock()
+	armedAt := p.ticks - 1 // the tick at which this worker last set armed
 	for {
+		ran := false
 		for {
 			j, ok := p.take()
 			if !ok {
@@ -261,12 +267,17 @@ func (p *pool) work() {
 			}
 			p.mu.Unlock()
 			j.run(p)
+			ran = true
 			p.mu.Lock()
 		}
-		p.armed.Store(p.waitsForIdle())
-		if serving.n.Load() == 0 && p.waitsForIdle() {
-			// The last request ended before armed was set.
-			continue
+		if !p.waitsForIdle() {
+			p.armed.Store(false)
+		} else if ran || armedAt != p.ticks {
+			armedAt = p.ticks
+			p.armed.Store(true)
+			if serving.n.Load() == 0 {
+				continue // the last request ended before armed was set
+			}
 		}
 		empty := p.n == 0
 		p.sleeping++
