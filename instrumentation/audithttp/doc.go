@@ -9,11 +9,7 @@
 // panicked). It is built and emitted through the configured
 // log.LoggerProvider after the response is complete, by a small bounded pool
 // of goroutines, so the client waits for none of it (WithAsync); a service
-// calls Flush on shutdown, before the provider's Shutdown. The pool takes
-// records in batches about a millisecond apart and builds them while the
-// service is idle (no audited request running), so that they do not take
-// the processors from the requests; a record waits at most 2 ms, less when
-// a quarter of the pool's queue is taken. The wrapper never
+// calls Flush on shutdown, before the provider's Shutdown. The wrapper never
 // changes what the client receives: the request body is teed as the handler
 // reads it (never read ahead, never buffered beyond the capture limit) and
 // the ResponseWriter is wrapped with httpsnoop, keeping exactly the optional

@@ -42,7 +42,6 @@ func Flush(ctx context.Context) error {
 	g := currentGen
 	currentGen = &generation{prev: g, finished: make(chan struct{})}
 	genMu.Unlock()
-	records.Load().hurry()
 	go func() {
 		g.wg.Wait()
 		if g.prev != nil {

@@ -57,16 +57,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.startRequestBody()
 	ww := ex.wrapWriter(w)
 
-	startServing()
 	defer func() {
-		// Also when the handler calls runtime.Goexit, which leaves no
-		// record but must not leave the request counted as running.
-		v := recover()
-		if v != nil {
+		if v := recover(); v != nil {
 			ex.end(v) // recorded before net/http sees the panic
-		}
-		endServing()
-		if v != nil {
 			panic(v)
 		}
 	}()
