@@ -28,6 +28,9 @@ type audit struct {
 	id      string // audit.record.id, known from the start so handlers can show it
 	reqCap  capture
 	respCap capture
+	// The context the record is emitted with when it is built after the
+	// exchange: part of the audit, so that detaching costs no allocation.
+	detached detachedContext
 }
 
 func newAudit(cfg *config, p plan) audit {
@@ -35,6 +38,24 @@ func newAudit(cfg *config, p plan) audit {
 	return audit{cfg: cfg, plan: p, start: start, id: newRecordID(start),
 		reqCap: capture{limit: p.maxBodySize}, respCap: capture{limit: p.maxBodySize}}
 }
+
+// detach returns ctx without its deadline and cancellation, for a record
+// emitted after the exchange has ended, like context.WithoutCancel (but
+// context.Cause still finds the parent's cause). The SDK keeps no context
+// past Emit, so the exchange is not kept alive by the record.
+func (a *audit) detach(ctx context.Context) context.Context {
+	a.detached.parent = ctx
+	return &a.detached
+}
+
+// detachedContext has its parent's values, without its deadline and
+// cancellation.
+type detachedContext struct{ parent context.Context }
+
+func (*detachedContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*detachedContext) Done() <-chan struct{}       { return nil }
+func (*detachedContext) Err() error                  { return nil }
+func (c *detachedContext) Value(key any) any         { return c.parent.Value(key) }
 
 // capturesRequestBody reports whether a request body with header h is kept.
 func (a *audit) capturesRequestBody(h http.Header) bool {

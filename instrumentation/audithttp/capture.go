@@ -7,6 +7,7 @@ import "io"
 type capture struct {
 	on        bool  // keep bytes; otherwise only count
 	limit     int   // < 0: no limit
+	size      int64 // the body's declared length, when known (> 0)
 	total     int64 // every byte seen
 	buf       []byte
 	truncated bool
@@ -31,11 +32,16 @@ func captureWrite[T string | []byte](c *capture, p T) {
 			p = p[:room]
 			c.truncated = true
 		}
-		if c.buf == nil && len(p) < 512 {
-			// Room for the small writes that usually follow. A larger
-			// first write is appended to nil below: append allocates
-			// without zeroing the bytes it copies over.
-			c.buf = make([]byte, 0, min(c.limit, 512))
+		if c.buf == nil {
+			// Room for the writes that usually follow: all of a body of
+			// known length, or a little for small writes. A first write
+			// that is all there is to keep is appended to nil below:
+			// append allocates without zeroing the bytes it copies over.
+			if n := min(int64(c.limit), c.size); n > int64(len(p)) {
+				c.buf = make([]byte, 0, n)
+			} else if len(p) < 512 {
+				c.buf = make([]byte, 0, min(c.limit, 512))
+			}
 		}
 	}
 	c.buf = append(c.buf, p...)

@@ -3,6 +3,7 @@ package audithttp
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -54,6 +55,7 @@ func (ex *exchange) startRequestBody() {
 		return
 	}
 	ex.reqCap.on = ex.capturesRequestBody(r.Header)
+	ex.reqCap.size = r.ContentLength
 	ex.reqBody = requestBody{rc: r.Body, cap: &ex.reqCap}
 	r.Body = &ex.reqBody
 }
@@ -74,4 +76,9 @@ func (ex *exchange) headerSent(code int, first []byte) {
 	}
 	ex.respType = ct
 	ex.respCap.on = ex.req.Method != http.MethodHead && ex.capturesResponseBody(h, ct)
+	if ex.respCap.on {
+		if cl := h.Get("Content-Length"); cl != "" {
+			ex.respCap.size, _ = strconv.ParseInt(cl, 10, 64)
+		}
+	}
 }

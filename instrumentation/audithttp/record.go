@@ -1,7 +1,6 @@
 package audithttp
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,7 +43,7 @@ func (ex *exchange) end(pv any) {
 	// that went away, ServeHTTP returning) must not cancel the record.
 	ex.ctx = ex.req.Context()
 	if ex.cfg.async {
-		ex.ctx = context.WithoutCancel(ex.ctx)
+		ex.ctx = ex.detach(ex.ctx)
 	}
 	dispatch(ex.cfg.async, ex, int64(cap(ex.reqCap.buf)+cap(ex.respCap.buf)))
 }

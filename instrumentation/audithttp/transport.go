@@ -70,6 +70,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.resp = resp
 	c.respType = resp.Header.Get("Content-Type")
 	c.respCap.on = req.Method != http.MethodHead && c.capturesResponseBody(resp.Header, c.respType)
+	c.respCap.size = resp.ContentLength
 	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusSwitchingProtocols {
 		// Nothing to wait for; a 101's body is the connection itself
 		// and is left as it is.
@@ -112,6 +113,7 @@ func (c *call) teeRequest() *http.Request {
 		return req
 	}
 	c.reqCap.on = c.capturesRequestBody(req.Header)
+	c.reqCap.size = req.ContentLength
 	out := req.WithContext(req.Context()) // a shallow copy
 	out.Body = &callRequestBody{rc: req.Body, c: c}
 	if req.GetBody != nil {
@@ -123,7 +125,7 @@ func (c *call) teeRequest() *http.Request {
 			// base sends the body again from the start: the record
 			// shows this attempt, not the sum of attempts.
 			c.mu.Lock()
-			c.reqCap = capture{on: c.reqCap.on && !c.done, limit: c.reqCap.limit}
+			c.reqCap = capture{on: c.reqCap.on && !c.done, limit: c.reqCap.limit, size: c.reqCap.size}
 			c.mu.Unlock()
 			return &callRequestBody{rc: b, c: c}, nil
 		}
@@ -222,7 +224,7 @@ func (c *call) finish(err error) {
 	}
 	c.ctx = c.req.Context()
 	if c.cfg.async {
-		c.ctx = context.WithoutCancel(c.ctx)
+		c.ctx = c.detach(c.ctx)
 	}
 	dispatch(c.cfg.async, c, int64(cap(c.reqTaken.buf)+cap(c.respTaken.buf)))
 }
