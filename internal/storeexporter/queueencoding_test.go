@@ -338,51 +338,38 @@ func FuzzReadRows(f *testing.F) {
 // storage writes.
 func BenchmarkQueueEncoding(b *testing.B) {
 	_, ld := queuedRequest(b, 1000)
-	b.Run("protobuf", func(b *testing.B) {
-		var n int
-		for b.Loop() {
-			buf, err := pdatareq.MarshalLogs(context.Background(), ld)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := (rowsEncoding{}).Unmarshal(buf); err != nil {
-				b.Fatal(err)
-			}
-			n = len(buf)
-		}
-		b.ReportMetric(float64(n), "queued-bytes/op")
-	})
-	b.Run("s2+protobuf", func(b *testing.B) {
-		var n int
-		for b.Loop() {
-			buf, err := pdatareq.MarshalLogs(context.Background(), ld)
-			if err != nil {
-				b.Fatal(err)
-			}
-			buf = append(bytes.Clone(s2Magic), s2.Encode(nil, buf)...)
-			if _, _, err := (rowsEncoding{}).Unmarshal(buf); err != nil {
-				b.Fatal(err)
-			}
-			n = len(buf)
-		}
-		b.ReportMetric(float64(n), "queued-bytes/op")
-	})
-	b.Run("rows", func(b *testing.B) {
-		var n int
-		for b.Loop() {
+	protobuf := func() ([]byte, error) { return pdatareq.MarshalLogs(context.Background(), ld) }
+	encodings := []struct {
+		name    string
+		marshal func() ([]byte, error)
+	}{
+		{"protobuf", protobuf},
+		{"s2+protobuf", func() ([]byte, error) {
+			buf, err := protobuf()
+			return append(bytes.Clone(s2Magic), s2.Encode(nil, buf)...), err
+		}},
+		{"rows", func() ([]byte, error) {
 			req, err := toRows(context.Background(), ld)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			buf, err := rowsEncoding{}.Marshal(context.Background(), req)
-			if err != nil {
-				b.Fatal(err)
+			return rowsEncoding{}.Marshal(context.Background(), req)
+		}},
+	}
+	for _, enc := range encodings {
+		b.Run(enc.name, func(b *testing.B) {
+			var n int
+			for b.Loop() {
+				buf, err := enc.marshal()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := (rowsEncoding{}).Unmarshal(buf); err != nil {
+					b.Fatal(err)
+				}
+				n = len(buf)
 			}
-			if _, _, err := (rowsEncoding{}).Unmarshal(buf); err != nil {
-				b.Fatal(err)
-			}
-			n = len(buf)
-		}
-		b.ReportMetric(float64(n), "queued-bytes/op")
-	})
+			b.ReportMetric(float64(n), "queued-bytes/op")
+		})
+	}
 }
