@@ -706,6 +706,7 @@ func testTimeline(t *testing.T, s store.Store) {
 	for _, f := range []store.Filter{
 		{Since: ts, Until: ts.Add(40 * time.Minute)},
 		{Since: ts.Add(5 * time.Minute), Until: ts.Add(25 * time.Minute), StatusMin: 400, Methods: []string{"GET", "PUT"}},
+		{Since: ts, Until: ts.Add(40 * time.Minute), Q: "USER-1"}, // a search, as the viewer's list narrows its timeline
 	} {
 		got, err := store.Timeline(ctx(t), s, f, 4)
 		if err != nil {
@@ -714,7 +715,7 @@ func testTimeline(t *testing.T, s store.Store) {
 		want := store.Slots(f.Since, f.Until, 4)
 		for _, r := range recs {
 			if r.Timestamp.Before(f.Since) || !r.Timestamp.Before(f.Until) || r.Status < f.StatusMin ||
-				(len(f.Methods) > 0 && !slices.Contains(f.Methods, r.Method)) {
+				(len(f.Methods) > 0 && !slices.Contains(f.Methods, r.Method)) || (f.Q != "" && r.UserID != "user-1") {
 				continue
 			}
 			i := int(r.Timestamp.Sub(f.Since) * 4 / f.Until.Sub(f.Since))
