@@ -43,6 +43,25 @@ func TestResponseIsCompleteBeforeTheRecord(t *testing.T) {
 	}
 }
 
+// TestRecordContextOutlivesTheRequest: a record built after the exchange
+// is emitted with the request's context but not its cancellation, which
+// net/http triggers as ServeHTTP returns: a processor that honours the
+// context still takes the record.
+func TestRecordContextOutlivesTheRequest(t *testing.T) {
+	g, lp := newGate(t, func(p string) bool { return p == "/slow" })
+	srv := g.serve(t, lp, echoPath)
+	get(t, srv, "/slow") // the whole response read: ServeHTTP has returned
+	g.waitHeld(t, "/slow")
+	g.open()
+	flush(t)
+	if g.kept("/slow") != 1 {
+		t.Fatal("record not emitted")
+	}
+	if err := g.emitErr("/slow"); err != nil {
+		t.Errorf("the record's context was done when it was emitted: %v", err)
+	}
+}
+
 // TestWithAsyncFalseEmitsBeforeTheResponse: without the pool the record is
 // emitted before the client has the response.
 func TestWithAsyncFalseEmitsBeforeTheResponse(t *testing.T) {

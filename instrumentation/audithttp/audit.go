@@ -39,11 +39,15 @@ func newAudit(cfg *config, p plan) audit {
 		reqCap: capture{limit: p.maxBodySize}, respCap: capture{limit: p.maxBodySize}}
 }
 
-// detach returns ctx without its deadline and cancellation, for a record
-// emitted after the exchange has ended, like context.WithoutCancel (but
-// context.Cause still finds the parent's cause). The SDK keeps no context
-// past Emit, so the exchange is not kept alive by the record.
-func (a *audit) detach(ctx context.Context) context.Context {
+// recordContext returns the context the record is emitted with: ctx, the
+// request's, which carries the trace, without its deadline and
+// cancellation. A client that went away or ServeHTTP returning cancels
+// ctx, and must not cancel the record, before or after the response. Like
+// context.WithoutCancel, but kept in the audit, so that it costs no
+// allocation (and context.Cause still finds the parent's cause). The SDK
+// keeps no context past Emit, so the exchange is not kept alive by the
+// record.
+func (a *audit) recordContext(ctx context.Context) context.Context {
 	a.detached.parent = ctx
 	return &a.detached
 }
@@ -91,9 +95,8 @@ func putAttrs(ap *[]attribute.KeyValue, attrs []attribute.KeyValue) {
 	attrPool.Put(ap)
 }
 
-// emit sends the record with attrs to the configured logger. ctx carries
-// the trace; a canceled ctx (a client that went away, a caller that gave
-// up) must not cancel the record.
+// emit sends the record with attrs to the configured logger, with ctx
+// from recordContext.
 func (a *audit) emit(ctx context.Context, event string, attrs []attribute.KeyValue, status int, failed bool, end time.Time) {
 	var rec log.Record
 	rec.SetEventName(event)
@@ -103,9 +106,6 @@ func (a *audit) emit(ctx context.Context, event string, attrs []attribute.KeyVal
 	rec.SetSeverity(log.Severity(num))
 	rec.SetSeverityText(text)
 	rec.AddAttributes(attrs...)
-	if ctx.Err() != nil {
-		ctx = context.WithoutCancel(ctx)
-	}
 	a.cfg.logger.Emit(ctx, rec)
 }
 

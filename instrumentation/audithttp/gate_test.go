@@ -29,8 +29,9 @@ type gate struct {
 	release chan struct{}
 	once    sync.Once
 
-	mu   sync.Mutex
-	recs []sdklog.Record
+	mu     sync.Mutex
+	recs   []sdklog.Record
+	ctxErr map[string]error // per path, the emit context's Err once the record passes
 }
 
 func newGate(t *testing.T, hold func(string) bool) (*gate, *sdklog.LoggerProvider) {
@@ -77,15 +78,28 @@ func recordPath(r *sdklog.Record) string {
 	return p
 }
 
-func (g *gate) OnEmit(_ context.Context, r *sdklog.Record) error {
-	if p := recordPath(r); g.hold != nil && g.hold(p) {
+func (g *gate) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	p := recordPath(r)
+	if g.hold != nil && g.hold(p) {
 		g.held <- p
 		<-g.release
 	}
 	g.mu.Lock()
 	g.recs = append(g.recs, r.Clone())
+	if g.ctxErr == nil {
+		g.ctxErr = map[string]error{}
+	}
+	g.ctxErr[p] = ctx.Err()
 	g.mu.Unlock()
 	return nil
+}
+
+// emitErr returns the Err of the context the record of path was emitted
+// with, as it was when the record passed the gate.
+func (g *gate) emitErr(path string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ctxErr[path]
 }
 
 func (*gate) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }

@@ -39,12 +39,7 @@ func (ex *exchange) end(pv any) {
 			ex.stack = debug.Stack()
 		}
 	}
-	// The request's context carries the trace; its cancellation (a client
-	// that went away, ServeHTTP returning) must not cancel the record.
-	ex.ctx = ex.req.Context()
-	if ex.cfg.async {
-		ex.ctx = ex.detach(ex.ctx)
-	}
+	ex.ctx = ex.recordContext(ex.req.Context())
 	dispatch(ex.cfg.async, ex, int64(cap(ex.reqCap.buf)+cap(ex.respCap.buf)))
 }
 

@@ -222,10 +222,7 @@ func (c *call) finish(err error) {
 	if c.cfg.attributes != nil {
 		c.extra = c.cfg.attributes(c.req, c.status)
 	}
-	c.ctx = c.req.Context()
-	if c.cfg.async {
-		c.ctx = c.detach(c.ctx)
-	}
+	c.ctx = c.recordContext(c.req.Context())
 	dispatch(c.cfg.async, c, int64(cap(c.reqTaken.buf)+cap(c.respTaken.buf)))
 }
 
