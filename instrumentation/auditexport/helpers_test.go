@@ -3,6 +3,7 @@ package auditexport
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -216,3 +217,24 @@ func (h *harness) metric(t *testing.T, name string, attrs ...attribute.KeyValue)
 
 func reason(r string) attribute.KeyValue { return attribute.String("reason", r) }
 func kind(k string) attribute.KeyValue   { return attribute.String("kind", k) }
+
+// expectNewestDelivered checks a spool that DropOldest emptied of its
+// oldest records while s refused: some were dropped, and once s accepts
+// again the rest, the newest of the n emitted, are delivered once each,
+// in order. It returns how many were dropped.
+func (h *harness) expectNewestDelivered(t *testing.T, s *sink, n int) (dropped int) {
+	t.Helper()
+	dropped = int(h.metric(t, "otelaudit.spool.dropped", reason(dropFullOldest)))
+	if dropped == 0 {
+		t.Fatal("nothing dropped")
+	}
+	s.setFailing(false)
+	h.sink.wait(t, n-dropped)
+	if err := h.p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.sink.ids(); !slices.Equal(got, seq(dropped, n)) {
+		t.Fatalf("delivered %d records, want the last %d (%d dropped) once each, in order", len(got), n-dropped, dropped)
+	}
+	return dropped
+}
