@@ -28,7 +28,9 @@ func (m *Masker) json(b []byte, inPlace bool) ([]byte, int) {
 
 func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malformed bool) {
 	e := editor{src: b, inPlace: inPlace}
-	depth := 0
+	// The depth and whether the input is malformed live in memory, not
+	// in registers the loop would carry (and spill at every turn).
+	st := &walkState{}
 
 	// The walk jumps from string to string: a string followed by ':' is a
 	// key, and the value after a sensitive key is replaced whole. Between
@@ -44,19 +46,19 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					i++
 				}
 			case gapOpen:
-				if depth >= m.maxDepth {
+				if st.depth >= m.maxDepth {
 					end := skipComposite(b, i)
 					e.mask(m, i, end, b[i:end], false, jsonValue)
 					i = end
 					continue
 				}
-				depth++
+				st.depth++
 				i++
 			case gapClose:
-				if depth == 0 {
-					malformed = true
+				if st.depth == 0 {
+					st.malformed = true
 				} else {
-					depth--
+					st.depth--
 				}
 				i++
 			default:
@@ -75,7 +77,7 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 				}
 				var bad bool
 				i, bad = m.jsonBare(&e, b, i)
-				malformed = malformed || bad
+				st.malformed = st.malformed || bad
 			}
 			continue
 		}
@@ -131,7 +133,7 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 					}
 					var bad bool
 					i, bad = m.jsonSecret(&e, b, j+1)
-					malformed = malformed || bad
+					st.malformed = st.malformed || bad
 					continue
 				}
 				if m.detectors != 0 && n >= minDetectable {
@@ -150,31 +152,44 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 				continue
 			}
 		}
-		end, closed, escaped := scanString(b, i)
-		j := end
-		if j < len(b) && b[j] != ':' && isSpace(b[j]) {
-			for j < len(b) && isSpace(b[j]) {
-				j++
-			}
-		}
-		if !closed || j >= len(b) || b[j] != ':' {
-			// A value, or a key cut by the end of the input.
-			if escaped || !m.plainString(b[i+1:end-btoi(closed)]) {
-				m.jsonStringValue(&e, b, i, end, closed, escaped)
-			}
-			i = end
-			continue
-		}
-		if !m.jsonKey(b[i+1:end-1], escaped) {
-			i = j + 1
-			continue
-		}
 		var bad bool
-		i, bad = m.jsonSecret(&e, b, j+1)
-		malformed = malformed || bad
+		i, bad = m.jsonString(&e, b, i)
+		st.malformed = st.malformed || bad
 	}
 	out, count = e.result()
-	return out, count, malformed
+	return out, count, st.malformed
+}
+
+// jsonString handles the string at b[i] that the walk's fast path left (a
+// long one, one with an escape, one cut by the end of the input): a key,
+// and the value of a sensitive one, or a value. It returns where the walk
+// goes on, and whether a sensitive key has no value. (Out of the walk's
+// loop, its calls do not make the loop keep its state on the stack.)
+func (m *Masker) jsonString(e *editor, b []byte, i int) (int, bool) {
+	end, closed, escaped := scanString(b, i)
+	j := end
+	if j < len(b) && b[j] != ':' && isSpace(b[j]) {
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+	}
+	if !closed || j >= len(b) || b[j] != ':' {
+		// A value, or a key cut by the end of the input.
+		if escaped || !m.plainString(b[i+1:end-btoi(closed)]) {
+			m.jsonStringValue(e, b, i, end, closed, escaped)
+		}
+		return end, false
+	}
+	if !m.jsonKey(b[i+1:end-1], escaped) {
+		return j + 1, false
+	}
+	return m.jsonSecret(e, b, j+1)
+}
+
+// walkState is the JSON walk's state besides its position.
+type walkState struct {
+	depth     int
+	malformed bool
 }
 
 // plainString reports, for the content of a string value without escapes,
