@@ -23,7 +23,7 @@ TOOLS_MOD := internal/tools/go.mod
 MDATAGEN := $(BIN)/mdatagen
 STATICCHECK := $(BIN)/staticcheck
 
-.PHONY: test services services-down vet demo bench bench-collector bench-http bench-integrity bench-redaction fuzz collector lint generate check-generated tools
+.PHONY: test services services-down vet demo bench bench-collector bench-http bench-instructions bench-integrity bench-redaction fuzz collector lint generate check-generated tools
 
 ## test: start the services, check generated code, build the collector, vet, run every test (end-to-end included)
 test: services check-generated vet collector
@@ -90,6 +90,10 @@ bench:
 bench-collector: collector
 	scripts/services.sh up
 	$(GO) test -run '^$$' -bench CollectorToPostgres -benchtime 1x -count 3 ./e2e/
+
+## bench-instructions: the masking engine's instructions per document against json.Valid's (valgrind; steady on a busy machine)
+bench-instructions:
+	scripts/instructions.sh
 
 ## bench-integrity: store writes with integrity on vs off; verify vs reading the same records
 bench-integrity:
