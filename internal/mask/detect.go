@@ -43,7 +43,8 @@ const minDetectable = 10
 const (
 	detOther = iota // neither a word byte nor a trigger
 	detWord         // a word byte (ASCII letter or digit) no detector starts at
-	detStart        // a word byte a detector may start at: digits and "eBbAgsrwx"
+	detStart        // a word byte a detector may start at: "eBbAgsrwx"
+	detDigit        // a digit, where a card number may start
 	detDash         // '-', where a PEM block may start, inside a word or not
 	detMark         // ':', '=' and '<', which may start a key/value pattern
 )
@@ -55,7 +56,7 @@ var detClass = func() (t [256]uint8) {
 		}
 	}
 	for c := '0'; c <= '9'; c++ {
-		t[c] = detStart
+		t[c] = detDigit
 	}
 	for _, c := range "eBbAgsrwx" {
 		t[c] = detStart
@@ -79,7 +80,9 @@ var isWordByte = func() (t [256]bool) {
 //
 // Detectors start at the first byte of a word (or at any '-'), so the walk
 // goes from word to word: a word's first byte is looked at, the rest is
-// skipped in a tight loop.
+// skipped in a tight loop. A digit run is a card number or skipped whole;
+// a word whose first two bytes start no secret (mayStart) is skipped
+// without running the detectors.
 func (m *Masker) detect(e *editor, base int, s []byte, q quoting) (keys bool) {
 	d := m.detectors
 	if d == 0 || len(s) < minDetectable {
@@ -102,12 +105,24 @@ func (m *Masker) detect(e *editor, base int, s []byte, q quoting) (keys bool) {
 			}
 			i++
 			continue
+		case detDigit:
+			end, card := cardRun(s, i)
+			if card && d&DetectCreditCard != 0 {
+				e.mask(m, base+i, base+end, s[i:end], true, q)
+				i = end
+				continue
+			}
+			i = skipWord(s, end)
+			continue
 		}
-		start, end, card, next := scanSecret(s, i, d)
+		start, end, next := i, 0, i+1
+		if mayStart(s, i) {
+			start, end, next = scanSecret(s, i, d)
+		}
 		if end > start {
 			// A secret ends before a byte that is not a word byte (or
 			// after the dashes of a PEM block).
-			e.mask(m, base+start, base+end, s[start:end], card, q)
+			e.mask(m, base+start, base+end, s[start:end], false, q)
 			i = end
 			continue
 		}
@@ -130,19 +145,11 @@ func skipWord(s []byte, i int) int {
 }
 
 // scanSecret runs the detectors in d that may start at s[i], the start of
-// a word. When one matches, s[start:end] is the secret (card: a payment
-// card number); otherwise end is 0 and the walk goes on at next.
-func scanSecret(s []byte, i int, d Detector) (start, end int, card bool, next int) {
+// a word other than a digit run. When one matches, s[start:end] is the
+// secret; otherwise end is 0 and the walk goes on at next.
+func scanSecret(s []byte, i int, d Detector) (start, end, next int) {
 	start, next = i, i+1
 	switch c := s[i]; {
-	case isDigit(c):
-		var runEnd int
-		runEnd, card = scanCard(s, i)
-		if card && d&DetectCreditCard != 0 {
-			end = runEnd
-		} else {
-			return start, 0, false, runEnd
-		}
 	case c == 'e':
 		if d&DetectJWT != 0 {
 			end = scanJWT(s, i)
@@ -167,40 +174,36 @@ func scanSecret(s []byte, i int, d Detector) (start, end int, card bool, next in
 			end = scanToken(s, i)
 		}
 	}
-	return start, end, card, next
+	return start, end, next
 }
 
 // maskURL masks the URL whose "://" is at s[i]: the password of its
 // userinfo, and the pairs of its query and fragment. It returns the end of
 // the URL.
 func (m *Masker) maskURL(e *editor, base int, s []byte, i int, q quoting) int {
-	end := i + 3
-	for end < len(s) && !endsURL(s[end]) {
-		end++
-	}
 	auth := i + 3
-	authEnd := auth
-	for authEnd < end && s[authEnd] != '/' && s[authEnd] != '?' && s[authEnd] != '#' {
-		authEnd++
-	}
-	if at := bytes.LastIndexByte(s[auth:authEnd], '@'); at >= 0 {
-		if colon := bytes.IndexByte(s[auth:auth+at], ':'); colon >= 0 && colon+1 < at {
-			e.mask(m, base+auth+colon+1, base+auth+at, s[auth+colon+1:auth+at], false, q)
+	u := urlSpan(s, auth)
+	if u.at >= 0 {
+		if colon := bytes.IndexByte(s[auth:u.at], ':'); colon >= 0 && auth+colon+1 < u.at {
+			e.mask(m, base+auth+colon+1, base+u.at, s[auth+colon+1:u.at], false, q)
 		}
 	}
-	if k := bytes.IndexByte(s[authEnd:end], '?'); k >= 0 {
-		qs := authEnd + k + 1
-		qe := qs + bytes.IndexByte(s[qs:end], '#')
-		if qe < qs {
-			qe = end
+	if u.query >= 0 {
+		qs := u.query + 1
+		qe := u.frag
+		if qe < qs { // no '#', or one before the '?': the query ends at a later one
+			qe = qs + bytes.IndexByte(s[qs:u.end], '#')
+			if qe < qs {
+				qe = u.end
+			}
 		}
 		m.pairsInto(e, base+qs, s[qs:qe], q)
 	}
-	if k := bytes.IndexByte(s[authEnd:end], '#'); k >= 0 {
-		fs := authEnd + k + 1
-		m.pairsInto(e, base+fs, s[fs:end], q) // #access_token=… of OAuth's implicit flow
+	if u.frag >= 0 {
+		fs := u.frag + 1
+		m.pairsInto(e, base+fs, s[fs:u.end], q) // #access_token=… of OAuth's implicit flow
 	}
-	return end
+	return u.end
 }
 
 // endsURL reports whether c ends a URL embedded in text.

@@ -266,7 +266,7 @@ func (m *Masker) String(s string) (string, int) {
 	if n == 0 {
 		return s, 0
 	}
-	return string(out), n
+	return ownedString(out), n // the editor's copy
 }
 
 // Value masks a value held under key: whole when the key is sensitive,

@@ -9,7 +9,7 @@ func (m *Masker) Query(raw string) (string, int) {
 	if n == 0 {
 		return raw, 0
 	}
-	return string(out), n
+	return ownedString(out), n // the editor's copy
 }
 
 // Form masks an application/x-www-form-urlencoded body like Query.

@@ -26,7 +26,7 @@ func (m *Masker) Free(s string) (string, int) {
 	if n == 0 {
 		return s, 0
 	}
-	return string(out), n
+	return ownedString(out), n // a copy: the input is never written
 }
 
 func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
@@ -34,7 +34,7 @@ func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
 		return m.textDetectFirst(b)
 	}
 	out, n := b, 0
-	if mayHoldKeys(b) { // no '=', ':' or '<': no key/value pattern to find
+	if m.keysMayMask(b) {
 		out, n = m.textKeys(b, inPlace)
 	}
 	if m.detectors == 0 {
@@ -49,31 +49,22 @@ func (m *Masker) text(b []byte, inPlace bool) ([]byte, int) {
 }
 
 // textDetectFirst is text for input it may not write, in fewer passes:
-// the detectors run first, and when they find nothing they have also
-// told whether the key patterns may apply (every ':', '=' and '<' was
-// looked at), which saves the pass of mayHoldKeys, or, when the key
-// patterns mask nothing either, the second pass of the detectors. When
-// the detectors find something and a key pattern may apply, it falls
-// back to the patterns first.
+// the detectors run first. When they have seen no mark, or no mark
+// follows a sensitive key or opens a tag (keysMayMask), the key patterns
+// would mask nothing and their pass is saved; so is the detectors' second
+// pass when the patterns, run, mask nothing. Otherwise the patterns come
+// first and the detectors run over their result.
 func (m *Masker) textDetectFirst(b []byte) ([]byte, int) {
 	e := editor{src: b}
 	keys := m.detect(&e, 0, b, raw)
-	switch {
-	case e.found && !mayHoldKeys(b):
+	// A masked secret's span was not looked into for marks: keysMayMask
+	// looks at all of b.
+	if !keys && !e.found || !m.keysMayMask(b) {
 		return e.result()
-	case e.found:
-		// Rare: a secret and a key pattern. The patterns come first.
-		out, n := m.textKeys(b, false)
-		e := editor{src: out, inPlace: n > 0}
-		m.detect(&e, 0, out, raw)
-		out, n2 := e.result()
-		return out, n + n2
-	case !keys:
-		return b, 0
 	}
 	out, n := m.textKeys(b, false)
 	if n == 0 {
-		return b, 0 // the detectors' pass over b found nothing
+		return e.result() // out is b: the detectors' pass over it stands
 	}
 	e = editor{src: out, inPlace: true}
 	m.detect(&e, 0, out, raw)
