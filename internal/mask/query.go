@@ -1,5 +1,10 @@
 package mask
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Query masks a raw URL query string: the value of every pair whose key is
 // sensitive is replaced, every other byte is kept (keys, order, repeated
 // keys, encoding). Keys are percent-decoded before matching, so "pass%77ord"
@@ -28,23 +33,12 @@ func (m *Masker) pairsInto(e *editor, base int, s []byte, q quoting) {
 	var buf [64]byte
 	for start := 0; start < len(s); {
 		// One pass over the key finds its end and whether it is escaped.
-		eq, escaped := start, false
-		for ; eq < len(s); eq++ {
-			if c := pairClass[s[eq]]; c != 0 {
-				if c != pairEscape {
-					break
-				}
-				escaped = true
-			}
-		}
+		eq, escaped := keyEnd(s, start)
 		if eq >= len(s) || s[eq] != '=' {
 			start = eq + 1 // a pair without a value
 			continue
 		}
-		end := eq + 1
-		for end < len(s) && pairClass[s[end]] != pairEnd {
-			end++
-		}
+		end := valueEnd(s, eq+1)
 		value := s[eq+1 : end]
 		switch {
 		case len(value) == 0:
@@ -56,6 +50,49 @@ func (m *Masker) pairsInto(e *editor, base int, s []byte, q quoting) {
 		}
 		start = end + 1
 	}
+}
+
+// keyEnd returns the index of the first '&', ';' or '=' in s at or after
+// i, or len(s), and whether a '%' or '+' comes before it: where a pair's
+// key ends and whether it is escaped. It reads eight bytes at a time
+// while eight remain.
+func keyEnd(s []byte, i int) (end int, escaped bool) {
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		// The lowest bit of each hasByte marks a byte that is there;
+		// the bits above it may not, but then one below them is.
+		esc := hasByte(w, '%') | hasByte(w, '+')
+		if stop := hasByte(w, '&') | hasByte(w, ';') | hasByte(w, '='); stop != 0 {
+			k := bits.TrailingZeros64(stop)
+			return i + k>>3, escaped || esc&(1<<k-1) != 0
+		}
+		escaped = escaped || esc != 0
+	}
+	for ; i < len(s); i++ {
+		switch pairClass[s[i]] {
+		case pairEscape:
+			escaped = true
+		case pairEnd, pairEquals:
+			return i, escaped
+		}
+	}
+	return len(s), escaped
+}
+
+// valueEnd returns the index of the first '&' or ';' in s at or after i,
+// or len(s): where a pair's value ends. It reads eight bytes at a time
+// while eight remain.
+func valueEnd(s []byte, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		if stop := hasByte(w, '&') | hasByte(w, ';'); stop != 0 {
+			return i + bits.TrailingZeros64(stop)>>3
+		}
+	}
+	for i < len(s) && pairClass[s[i]] != pairEnd {
+		i++
+	}
+	return i
 }
 
 // Classes of the bytes of a pair, for the one-pass scan of pairsInto.
