@@ -26,34 +26,32 @@ func cardRun(s []byte, i int) (end int, card bool) {
 
 // mayStart reports whether a detector may match at s[i], a byte of class
 // detStart or detDash, from the byte after it: every detector that starts
-// there needs a particular one (eyJ, bearer and basic in any case, -----,
-// AKIA ASIA AIza, gh… and github_pat_, sk_ rk_, whsec_, xox).
+// there needs one of a few (secondBytes). It is a table and a word test,
+// small enough to be inlined in detect's loop.
 func mayStart(s []byte, i int) bool {
 	if i+1 >= len(s) {
 		return false
 	}
-	c := s[i+1]
-	switch s[i] {
-	case 'e':
-		return c == 'y'
-	case 'B', 'b':
-		c |= 0x20 // only 'A' and 'E' fold to 'a' and 'e'
-		return c == 'e' || c == 'a'
-	case '-':
-		return c == '-'
-	case 'A':
-		return c == 'K' || c == 'S' || c == 'I'
-	case 'g':
-		return c == 'h' || c == 'i'
-	case 'w':
-		return c == 'h'
-	case 's', 'r':
-		return c == 'k'
-	case 'x':
-		return c == 'o'
-	}
-	return true
+	// A zero byte of x marks an allowed second byte (or an unused zero
+	// slot matching a NUL, which only sends the word to the detectors).
+	x := secondBytes[s[i]] ^ uint32(s[i+1])*0x01010101
+	return (x-0x01010101)&^x&0x80808080 != 0
 }
+
+// secondBytes holds, for each byte a detector starts at but a digit, the
+// bytes that may follow it, up to four: eyJ, bearer and basic in any
+// case, -----, AKIA ASIA AIza, gh… and github_pat_, sk_ rk_, whsec_, xox.
+var secondBytes = func() (t [256]uint32) {
+	for c, next := range map[byte]string{
+		'e': "y", 'B': "eEaA", 'b': "eEaA", '-': "-", 'A': "KSI",
+		'g': "hi", 'w': "h", 's': "k", 'r': "k", 'x': "o",
+	} {
+		for k := range len(next) {
+			t[c] |= uint32(next[k]) << (8 * k)
+		}
+	}
+	return t
+}()
 
 // keysMayMask reports whether textKeys may mask something in b. It looks
 // only at the marks: b must hold a tag ('<' and a letter), or a ':' or '='
