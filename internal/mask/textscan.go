@@ -141,6 +141,12 @@ func urlSpan(s []byte, auth int) urlParts {
 	u := urlParts{end: auth, at: -1, query: -1, frag: -1}
 	inAuth := true
 	for ; u.end < len(s); u.end++ {
+		for u.end < len(s) && urlClass[s[u.end]] == 0 {
+			u.end++ // most bytes, in a loop of their own
+		}
+		if u.end == len(s) {
+			break
+		}
 		switch urlClass[s[u.end]] {
 		case urlEnd:
 			return u
