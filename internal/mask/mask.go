@@ -226,7 +226,7 @@ func (m *Masker) Header(name string, values []string) ([]string, int) {
 				continue
 			}
 			if out == nil {
-				out = append([]string(nil), values...)
+				out = copyValues(values)
 			}
 			out[i] = m.Redact(bytesOf(v))
 			n++
@@ -244,7 +244,7 @@ func (m *Masker) Header(name string, values []string) ([]string, int) {
 			continue
 		}
 		if out == nil {
-			out = append([]string(nil), values...)
+			out = copyValues(values)
 		}
 		out[i] = mv
 		total += n
@@ -253,6 +253,14 @@ func (m *Masker) Header(name string, values []string) ([]string, int) {
 		return values, 0
 	}
 	return out, total
+}
+
+// copyValues returns a copy of values for Header to mask in, made in one
+// allocation of their length (cheaper than an append that rounds it up).
+func copyValues(values []string) []string {
+	out := make([]string, len(values))
+	copy(out, values)
+	return out
 }
 
 // String runs the value detectors over one string value.
