@@ -58,7 +58,7 @@ var secondBytes = func() (t [256]uint32) {
 // after a sensitive key. When neither is there textKeys leaves b as it
 // is: without a tag or a mask its walk judges every maximal run of key
 // bytes that a mark follows (after an optional quote and blanks), which
-// are the runs keyBefore finds, and only those.
+// are the runs sensitiveBefore finds, and only those.
 func (m *Masker) keysMayMask(b []byte) bool {
 	for p := nextMark(b, 0); p < len(b); p = nextMark(b, p+1) {
 		switch b[p] {
