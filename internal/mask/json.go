@@ -36,31 +36,35 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 	// key, and the value after a sensitive key is replaced whole. Between
 	// strings only brackets (for the depth limit) and bare tokens (card
 	// numbers, and input that is not JSON) are looked at.
+walk:
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c != '"' {
 			switch gapClass[c] {
-			case gapSkip:
-				i++
-				for i < len(b) && gapClass[b[i]] == gapSkip { // indentation
-					i++
+			case gapSkip, gapOpen, gapClose:
+				// A run of brackets, commas, colons and white space
+				// ("]},{", indentation), in a loop of its own.
+				for ; i < len(b); i++ {
+					switch gapClass[b[i]] {
+					case gapSkip:
+					case gapOpen:
+						if st.depth >= m.maxDepth {
+							end := skipComposite(b, i)
+							e.mask(m, i, end, b[i:end], false, jsonValue)
+							i = end
+							continue walk
+						}
+						st.depth++
+					case gapClose:
+						if st.depth == 0 {
+							st.malformed = true
+						} else {
+							st.depth--
+						}
+					default:
+						continue walk // a string or a bare token
+					}
 				}
-			case gapOpen:
-				if st.depth >= m.maxDepth {
-					end := skipComposite(b, i)
-					e.mask(m, i, end, b[i:end], false, jsonValue)
-					i = end
-					continue
-				}
-				st.depth++
-				i++
-			case gapClose:
-				if st.depth == 0 {
-					st.malformed = true
-				} else {
-					st.depth--
-				}
-				i++
 			default:
 				// A number too short for a card number, in one loop
 				// (jsonBare would find it valid and leave it).
