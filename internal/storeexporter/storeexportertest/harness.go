@@ -2,6 +2,7 @@ package storeexportertest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelaudit/otelaudit/store"
 )
@@ -24,7 +27,12 @@ type Harness struct {
 	Config component.Config
 
 	backend Backend
+	logs    *observer.ObservedLogs
 }
+
+// retryLog is what exporterhelper logs when a write failed and will be
+// retried.
+const retryLog = "Exporting failed. Will retry the request after interval."
 
 // New builds b's exporter writing through url (the test server's, or a
 // proxy's in front of it) into a database of the test's own, with short
@@ -46,11 +54,14 @@ func New(t *testing.T, b Backend, url string, edit func(component.Config)) *Harn
 	if err := confmap.Validate(cfg); err != nil {
 		t.Fatal(err)
 	}
-	exp, err := b.Factory.CreateLogs(context.Background(), exportertest.NewNopSettings(b.Factory.Type()), cfg)
+	set := exportertest.NewNopSettings(b.Factory.Type())
+	core, logs := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
+	exp, err := b.Factory.CreateLogs(context.Background(), set, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Harness{Exp: exp, Store: st, Config: cfg, backend: b}
+	return &Harness{Exp: exp, Store: st, Config: cfg, backend: b, logs: logs}
 }
 
 // Start starts the exporter; an error fails the test.
@@ -95,16 +106,33 @@ func (h *Harness) WaitFor(t *testing.T, want int64) {
 	h.WaitUntil(t, func(n int64) bool { return n >= want })
 }
 
-// WaitUntil polls the record count until ok accepts it; the deadline only
-// bounds a failing test.
+// WaitUntil polls the record count until ok accepts it.
 func (h *Harness) WaitUntil(t *testing.T, ok func(int64) bool) {
+	t.Helper()
+	var n int64
+	poll(t, func() bool { n = h.Count(t); return ok(n) }, func() string { return fmt.Sprintf("record count %d", n) })
+}
+
+// Retries returns how many failed writes the exporter will retry or has
+// retried.
+func (h *Harness) Retries() int { return h.logs.FilterMessage(retryLog).Len() }
+
+// WaitForRetry waits until more than after writes failed to be retried.
+func (h *Harness) WaitForRetry(t *testing.T, after int) {
+	t.Helper()
+	poll(t, func() bool { return h.Retries() > after }, func() string { return fmt.Sprintf("%d retried writes, want more than %d", h.Retries(), after) })
+}
+
+// poll calls done until it returns true; the deadline only bounds a
+// failing test, which state describes.
+func poll(t *testing.T, done func() bool, state func() string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for n := h.Count(t); !ok(n); n = h.Count(t) {
+	for !done() {
 		if time.Now().After(deadline) {
-			t.Fatalf("record count %d not reached in 60 s", n)
+			t.Fatalf("%s after 60 s", state())
 		}
 		<-tick.C
 	}

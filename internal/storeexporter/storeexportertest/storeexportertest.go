@@ -223,10 +223,14 @@ func testOutageLosesNothing(t *testing.T, b Backend) {
 		h.Consume(t, b.logs(i*50, 50))
 	}
 	h.WaitFor(t, 150)
+	retries := h.Retries()
 	proxy.Down()
 	for i := 3; i < 8; i++ {
 		h.Consume(t, b.logs(i*50, 50))
 	}
+	// The server stays away until a write failed: a driver's own retries
+	// must not hide whether the exporter's retry and queue hold the batch.
+	h.WaitForRetry(t, retries)
 	if n := h.Count(t); n != 150 {
 		t.Fatalf("%d records while cut off, want 150", n)
 	}
