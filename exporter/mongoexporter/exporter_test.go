@@ -47,6 +47,7 @@ func configure(t *testing.T, c component.Config, uri string) store.Store {
 	return st
 }
 
+// backend is what the conformance suite needs of the mongo exporter.
 func backend() storeexportertest.Backend {
 	return storeexportertest.Backend{
 		Factory:          NewFactory(),

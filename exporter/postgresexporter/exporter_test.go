@@ -34,9 +34,10 @@ func configure(t *testing.T, c component.Config, dsn string) store.Store {
 	cfg := c.(*Config)
 	cfg.DSN = configopaque.String(dsn)
 	cfg.Table = testdb.Name("exp")
-	testdb.DropTable(t, testdb.PostgresDSN(t), "public", cfg.Table)
+	server := testdb.PostgresDSN(t)
+	testdb.DropTable(t, server, "public", cfg.Table)
 	// Not migrated: the exporter creates the table.
-	st, err := pgstore.Open(context.Background(), pgstore.Config{DSN: testdb.PostgresDSN(t), Table: cfg.Table})
+	st, err := pgstore.Open(context.Background(), pgstore.Config{DSN: server, Table: cfg.Table})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +45,7 @@ func configure(t *testing.T, c component.Config, dsn string) store.Store {
 	return st
 }
 
+// backend is what the conformance suite needs of the postgres exporter.
 func backend() storeexportertest.Backend {
 	return storeexportertest.Backend{
 		Factory:          NewFactory(),
