@@ -54,9 +54,10 @@ func markRange(w uint64) uint64 {
 // quietShort reports, for the content of a string of 10 to 16 bytes given
 // as two zero-padded words, that detect would neither mask in it nor find
 // a key mark: the detectors that fit in 16 bytes are a card number (13
-// digits or more), "Bearer " or "Basic " and a credential, a Slack token
-// (xox…) and a URL (which has a ':'); the others are longer. The test
-// may answer false for a quiet string, never true for another.
+// digits or more), "Bearer " or "Basic " and a credential (eight or four
+// bytes at the least), a Slack token (xox…) and a URL (which has a ':');
+// the others are longer. The test may answer false for a quiet string,
+// never true for another.
 func quietShort(lo, hi uint64, n int) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
 	if markRange(lo)|markRange(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
@@ -71,28 +72,29 @@ func quietShort(lo, hi uint64, n int) bool {
 			return false
 		}
 	}
-	// "bearer " and "basic ": lower-cased, both start with 'b' and hold
-	// a space (the padding lower-cases to spaces too, which only errs
-	// towards false).
+	// "bearer " and "basic ": lower-cased, both start with 'b'. Their
+	// credential follows them, eight bytes at the least after "bearer ",
+	// four after "basic " (scanAuthScheme), so a scheme's 'b' lies at n-10
+	// or before: in lo. Most strings have no 'b' there.
 	const fold = 0x2020202020202020
-	flo, fhi := lo|fold, hi|fold
-	if hasByte(flo, 'b')|hasByte(fhi, 'b') == 0 {
+	flo := lo | fold
+	bs := eqHigh(flo, 'b') & (1<<(8*(n-9)) - 1) // n >= 10
+	if bs == 0 {
 		return true
 	}
 	// A scheme's 'b' is followed by a real space five or six bytes on
-	// (the padding is not one): most strings with a 'b' stop here.
-	sl, sh := eqHigh(flo, ' '), eqHigh(fhi, ' ')&(1<<(8*(n-8))-1) // n >= 10
-	s5lo, s5hi := sl>>40|sh<<24, sh>>40
-	s6lo, s6hi := sl>>48|sh<<16, sh>>48
-	if eqHigh(flo, 'b')&(s5lo|s6lo)|eqHigh(fhi, 'b')&(s5hi|s6hi) == 0 {
+	// (the padding lower-cases to spaces, but is not one).
+	fhi := hi | fold
+	sl, sh := eqHigh(flo, ' '), eqHigh(fhi, ' ')&(1<<(8*(n-8))-1)
+	if bs&(sl>>40|sh<<24|sl>>48|sh<<16) == 0 {
 		return true
 	}
 	var buf [24]byte
 	binary.LittleEndian.PutUint64(buf[:8], flo)
 	binary.LittleEndian.PutUint64(buf[8:16], fhi)
 	const basic, bearer = 0x206369736162, 0x20726572616562 // "basic ", "bearer " little-endian
-	for bs := eqBytes(flo, 'b') | eqBytes(fhi, 'b')<<8; bs != 0; bs &= bs - 1 {
-		w := binary.LittleEndian.Uint64(buf[bits.TrailingZeros64(bs):])
+	for b := bs >> 7 * 0x0102040810204080 >> 56; b != 0; b &= b - 1 {
+		w := binary.LittleEndian.Uint64(buf[bits.TrailingZeros64(b):])
 		if w&(1<<48-1) == basic || w&(1<<56-1) == bearer {
 			return false
 		}
