@@ -23,7 +23,7 @@ const maxStoredDepth = 16
 func (p *maskingProcessor) flatten(v pcommon.Value) int {
 	text := appendJSON(nil, v)
 	out, n := p.m.JSON(text)
-	v.SetStr(string(out))
+	v.SetStr(ownedString(out)) // text, or the masker's copy of it: both are ours
 	return n
 }
 

@@ -198,8 +198,7 @@ func (p *maskingProcessor) maskBody(v pcommon.Value, contentType string, attrs p
 		s := v.Str()
 		out, n := p.m.Body(contentType, unsafe.Slice(unsafe.StringData(s), len(s)))
 		if n > 0 {
-			// out is new and nothing else holds it: no second copy.
-			v.SetStr(unsafe.String(unsafe.SliceData(out), len(out)))
+			v.SetStr(ownedString(out))
 		}
 		return n
 	case pcommon.ValueTypeBytes:
@@ -255,7 +254,7 @@ func (p *maskingProcessor) maskValue(key string, v pcommon.Value, depth int) int
 		s := v.Str()
 		out, n := p.maskText(unsafe.Slice(unsafe.StringData(s), len(s)))
 		if n > 0 {
-			v.SetStr(string(out))
+			v.SetStr(ownedString(out))
 		}
 		return n
 	case pcommon.ValueTypeBytes:
@@ -315,3 +314,8 @@ func firstString(v pcommon.Value) string {
 	}
 	return v.AsString()
 }
+
+// ownedString returns b, a buffer the masker made for its result (it
+// returns a new one whenever it masks something, and never writes it
+// again), as a string without a second copy.
+func ownedString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
