@@ -3,6 +3,7 @@ package mongoexporter
 import (
 	"context"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -55,6 +56,7 @@ func backend() storeexportertest.Backend {
 		Configure:        configure,
 		ExporterSettings: func(c component.Config) *storeexporter.ExporterSettings { return &c.(*Config).ExporterSettings },
 		SetIntegrity:     func(c component.Config, ic *integrity.Config) { c.(*Config).Integrity = ic },
+		SetRetention:     func(c component.Config, d time.Duration) { c.(*Config).Retention = d },
 		NewExporter: func(c component.Config, set exporter.Settings) (*storeexporter.Exporter, error) {
 			return newExporter(c.(*Config), set)
 		},

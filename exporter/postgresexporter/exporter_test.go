@@ -24,7 +24,6 @@ import (
 	"github.com/otelaudit/otelaudit/internal/testutil/testlogs"
 	"github.com/otelaudit/otelaudit/store"
 	"github.com/otelaudit/otelaudit/store/pgstore"
-	"github.com/otelaudit/otelaudit/store/storetest"
 )
 
 // configure points cfg at dsn, into a table of the test's own dropped when
@@ -54,6 +53,7 @@ func backend() storeexportertest.Backend {
 		NotCreated:       func(err error) bool { return strings.Contains(err.Error(), "does not exist") },
 		ExporterSettings: func(c component.Config) *storeexporter.ExporterSettings { return &c.(*Config).ExporterSettings },
 		SetIntegrity:     func(c component.Config, ic *integrity.Config) { c.(*Config).Integrity = ic },
+		SetRetention:     func(c component.Config, d time.Duration) { c.(*Config).Retention = d },
 		NewExporter: func(c component.Config, set exporter.Settings) (*storeexporter.Exporter, error) {
 			return newExporter(c.(*Config), set)
 		},
@@ -91,30 +91,6 @@ func TestStartFailsOnBadCredentials(t *testing.T) {
 		t.Errorf("start with an unknown role: %v", err)
 	}
 	h.Exp.Shutdown(context.Background())
-}
-
-// TestRetentionDropsOldPartitions: with a retention of two days, the
-// retention loop (run once at start) drops the partition of a record five
-// days old and keeps the fresh one.
-func TestRetentionDropsOldPartitions(t *testing.T) {
-	h := storeexportertest.New(t, backend(), testdb.PostgresDSN(t), func(c component.Config) { c.(*Config).Retention = 48 * time.Hour })
-	old := storetest.NewRecord(time.Now().UTC().AddDate(0, 0, -5), 1)
-	fresh := storetest.NewRecord(time.Now().UTC().Add(-time.Hour), 2)
-	if err := h.Store.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.Store.Write(context.Background(), []store.Record{old, fresh}); err != nil {
-		t.Fatal(err)
-	}
-	h.Start(t)
-	h.WaitUntil(t, func(n int64) bool { return n == 1 })
-	h.Exp.Shutdown(context.Background())
-	if _, err := h.Store.Get(context.Background(), old.ID); err != store.ErrNotFound {
-		t.Errorf("record older than the retention: %v", err)
-	}
-	if _, err := h.Store.Get(context.Background(), fresh.ID); err != nil {
-		t.Errorf("fresh record: %v", err)
-	}
 }
 
 // BenchmarkExport measures the exporter end to end: pdata in, rows

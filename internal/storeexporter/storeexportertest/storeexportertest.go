@@ -8,6 +8,7 @@ package storeexportertest
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 	"github.com/otelaudit/otelaudit/internal/testutil/testlogs"
 	"github.com/otelaudit/otelaudit/internal/testutil/testproxy"
 	"github.com/otelaudit/otelaudit/store"
+	"github.com/otelaudit/otelaudit/store/storetest"
 )
 
 // Backend is what differs between store exporters.
@@ -50,6 +52,8 @@ type Backend struct {
 	ExporterSettings func(cfg component.Config) *storeexporter.ExporterSettings
 	// SetIntegrity turns integrity checkpoints on in cfg.
 	SetIntegrity func(cfg component.Config, ic *integrity.Config)
+	// SetRetention sets how long cfg keeps records.
+	SetRetention func(cfg component.Config, d time.Duration)
 	// NewExporter builds the exporter without exporterhelper, for tests
 	// that call its push function directly.
 	NewExporter func(cfg component.Config, set exporter.Settings) (*storeexporter.Exporter, error)
@@ -100,6 +104,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ClientRecordsStoredInTheSameColumns", func(t *testing.T) { testClientRecords(t, b) })
 	t.Run("IntegrityCheckpointsVerify", func(t *testing.T) { testIntegrityVerifies(t, b) })
 	t.Run("IntegrityLooseKeyRefusesToStart", func(t *testing.T) { testIntegrityLooseKey(t, b) })
+	t.Run("RetentionRemovesOldRecords", func(t *testing.T) { testRetention(t, b) })
 	t.Run("Telemetry", func(t *testing.T) { testTelemetry(t, b) })
 }
 
@@ -324,6 +329,30 @@ func testIntegrityVerifies(t *testing.T, b Backend) {
 
 // testIntegrityLooseKey: a signing key others may read fails the start,
 // naming key_file and the mode.
+// testRetention: with a retention of two days, the retention the exporter
+// runs as it starts removes a record five days old and keeps a fresh one.
+func testRetention(t *testing.T, b Backend) {
+	h := New(t, b, b.Server(t), func(cfg component.Config) { b.SetRetention(cfg, 48*time.Hour) })
+	old := storetest.NewRecord(time.Now().UTC().AddDate(0, 0, -5), 1)
+	fresh := storetest.NewRecord(time.Now().UTC().Add(-time.Hour), 2)
+	ctx := context.Background()
+	if err := h.Store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Store.Write(ctx, []store.Record{old, fresh}); err != nil {
+		t.Fatal(err)
+	}
+	h.Start(t)
+	h.WaitUntil(t, func(n int64) bool { return n == 1 })
+	h.Shutdown(t)
+	if _, err := h.Store.Get(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("record older than the retention: %v", err)
+	}
+	if _, err := h.Store.Get(ctx, fresh.ID); err != nil {
+		t.Errorf("fresh record: %v", err)
+	}
+}
+
 func testIntegrityLooseKey(t *testing.T, b Backend) {
 	key := newKey(t)
 	h := New(t, b, b.Server(t), func(cfg component.Config) { b.SetIntegrity(cfg, &integrity.Config{KeyFile: key}) })
