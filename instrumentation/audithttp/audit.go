@@ -64,15 +64,15 @@ func (c *detachedContext) Value(key any) any         { return c.parent.Value(key
 // capturesRequestBody reports whether a request body with header h is kept.
 func (a *audit) capturesRequestBody(h http.Header) bool {
 	return a.plan.requestBody && a.plan.maxBodySize != 0 &&
-		identityEncoding(h.Get("Content-Encoding")) &&
-		capturable(a.cfg.contentTypes, h.Get("Content-Type"))
+		identityEncoding(headerValue(h, "Content-Encoding")) &&
+		capturable(a.cfg.contentTypes, headerValue(h, "Content-Type"))
 }
 
 // capturesResponseBody reports whether a response body with header h and
 // content type ct is kept.
 func (a *audit) capturesResponseBody(h http.Header, ct string) bool {
 	return a.plan.responseBody && a.plan.maxBodySize != 0 &&
-		identityEncoding(h.Get("Content-Encoding")) &&
+		identityEncoding(headerValue(h, "Content-Encoding")) &&
 		capturable(a.cfg.contentTypes, ct)
 }
 

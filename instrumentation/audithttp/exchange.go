@@ -70,14 +70,14 @@ func (ex *exchange) headerSent(code int, first []byte) {
 	if ex.plan.headers {
 		ex.respHeaders = ex.headerAttrs(ex.respHeaders, h, responseHeaderKey)
 	}
-	ct := h.Get("Content-Type")
-	if ct == "" && first != nil && h.Get("Transfer-Encoding") == "" {
+	ct := headerValue(h, "Content-Type")
+	if ct == "" && first != nil && headerValue(h, "Transfer-Encoding") == "" {
 		ct = http.DetectContentType(first)
 	}
 	ex.respType = ct
 	ex.respCap.on = ex.req.Method != http.MethodHead && ex.capturesResponseBody(h, ct)
 	if ex.respCap.on {
-		if cl := h.Get("Content-Length"); cl != "" {
+		if cl := headerValue(h, "Content-Length"); cl != "" {
 			ex.respCap.size, _ = strconv.ParseInt(cl, 10, 64)
 		}
 	}

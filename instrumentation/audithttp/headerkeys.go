@@ -1,6 +1,10 @@
 package audithttp
 
-import "github.com/otelaudit/otelaudit/auditconv"
+import (
+	"net/http"
+
+	"github.com/otelaudit/otelaudit/auditconv"
+)
 
 // Attribute keys of common headers, built once so that recording them does
 // not allocate. Other names are built per request; the maps never grow, so
@@ -41,4 +45,14 @@ func responseHeaderKey(name string) string {
 		return k
 	}
 	return auditconv.ResponseHeaderKey(name)
+}
+
+// headerValue is h.Get(key) for a canonical key: a map read, without the
+// canonicalisation Header.Get does on every call (a few percent of a
+// record's cost, for the handful of headers each exchange reads).
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -107,7 +107,7 @@ func (ex *exchange) requestAttrs(attrs []attribute.KeyValue) []attribute.KeyValu
 		reqSize = r.ContentLength // the handler did not read it all
 	}
 	attrs = append(attrs, attribute.Int64(auditconv.HTTPRequestBodySize, reqSize))
-	return ex.bodyAttrs(attrs, &ex.reqCap, r.Header.Get("Content-Type"),
+	return ex.bodyAttrs(attrs, &ex.reqCap, headerValue(r.Header, "Content-Type"),
 		auditconv.HTTPRequestBodyContent, auditconv.RequestBodyTruncated)
 }
 
@@ -228,7 +228,7 @@ func (ex *exchange) scheme(viaProxy bool) string {
 		return "https"
 	}
 	if viaProxy {
-		if p := ex.req.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		if p := headerValue(ex.req.Header, "X-Forwarded-Proto"); p == "https" || p == "http" {
 			return p
 		}
 	}

@@ -68,7 +68,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	c.resp = resp
-	c.respType = resp.Header.Get("Content-Type")
+	c.respType = headerValue(resp.Header, "Content-Type")
 	c.respCap.on = req.Method != http.MethodHead && c.capturesResponseBody(resp.Header, c.respType)
 	c.respCap.size = resp.ContentLength
 	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusSwitchingProtocols {
@@ -210,7 +210,7 @@ func (c *call) finish(err error) {
 		c.status = c.resp.StatusCode
 	}
 	c.failed = err != nil
-	c.reqType = c.req.Header.Get("Content-Type")
+	c.reqType = headerValue(c.req.Header, "Content-Type")
 	c.ap, c.attrs = getAttrs()
 	c.attrs = c.requestAttrs(c.attrs, &c.reqTaken)
 	c.attrs = c.responseAttrs(c.attrs, &c.respTaken, c.ended)

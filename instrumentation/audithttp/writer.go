@@ -210,7 +210,7 @@ func (ex *exchange) hijack() (net.Conn, *bufio.ReadWriter, error) {
 		ex.hijacked = true
 		if !ex.wroteHeader {
 			code := http.StatusOK
-			if ex.req.Header.Get("Upgrade") != "" {
+			if headerValue(ex.req.Header, "Upgrade") != "" {
 				code = http.StatusSwitchingProtocols
 			}
 			ex.headerSent(code, nil)
