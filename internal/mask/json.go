@@ -31,6 +31,9 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 	// The depth and whether the input is malformed live in memory, not
 	// in registers the loop would carry (and spill at every turn).
 	st := &walkState{}
+	// With its capacity cut to its length, b takes one register less in
+	// the loop (a slice passed on carries the length twice).
+	b = b[:len(b):len(b)]
 
 	// The walk jumps from string to string: a string followed by ':' is a
 	// key, and the value after a sensitive key is replaced whole. Between
@@ -90,8 +93,9 @@ walk:
 			// Most keys and many values close within sixteen bytes,
 			// without an escape: they are read as two words, the key's
 			// verdict looked up from them, a value checked in them.
-			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
-			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
+			w := (*[17]byte)(b[i : i+17]) // read without bounds checks
+			lo := binary.LittleEndian.Uint64(w[1:9])
+			hi := binary.LittleEndian.Uint64(w[9:17])
 			// n is the content's length when the string closes in
 			// the words without an escape, else -1. It is found from
 			// the quotes alone, the next string's start waiting on
