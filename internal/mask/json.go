@@ -64,8 +64,10 @@ walk:
 						} else {
 							st.depth--
 						}
+					case gapQuote:
+						goto str
 					default:
-						continue walk // a string or a bare token
+						continue walk // a bare token
 					}
 				}
 			default:
@@ -78,6 +80,9 @@ walk:
 						i = j
 						if i < len(b) && b[i] == ',' {
 							i++
+							if i < len(b) && b[i] == '"' {
+								goto str
+							}
 						}
 						continue
 					}
@@ -89,6 +94,10 @@ walk:
 			continue
 		}
 
+		// A string. The strings that follow one another (a key and
+		// its value, the items of a list) and the keys after a bracket
+		// or a number come here straight, without the dispatch above.
+	str:
 		if i+17 <= len(b) {
 			// Most keys and many values close within sixteen bytes,
 			// without an escape: they are read as two words, the key's
@@ -102,23 +111,22 @@ walk:
 			// it; the backslashes are only checked to lie past the
 			// quote (hasByte marks none below its first match).
 			// (Written here: a function this size is not inlined, and
-			// every string passes here.)
+			// every string passes here.) The words are cut to the
+			// content with the quote's bit: q&-q is the high bit of
+			// its byte, q&-q>>7-1 the bytes below (no variable shift).
 			n := -1
 			if q := hasByte(lo, '"'); q != 0 {
-				if hasByte(lo, '\\')&(q&-q-1) == 0 {
+				if q &= -q; hasByte(lo, '\\')&(q-1) == 0 {
 					n = bits.TrailingZeros64(q) >> 3
+					lo, hi = lo&(q>>7-1), 0
 				}
 			} else if hasByte(lo, '\\') == 0 {
-				if q := hasByte(hi, '"'); q != 0 && hasByte(hi, '\\')&(q&-q-1) == 0 {
+				if q := hasByte(hi, '"') & -hasByte(hi, '"'); q != 0 && hasByte(hi, '\\')&(q-1) == 0 {
 					n = 8 + bits.TrailingZeros64(q)>>3
+					hi &= q>>7 - 1
 				}
 			}
 			if n >= 0 {
-				if n < 8 {
-					lo, hi = lo&(1<<(8*n)-1), 0
-				} else {
-					hi &= 1<<(8*(n-8)) - 1
-				}
 				end := i + n + 2
 				j := end
 				for j < len(b) && isSpace(b[j]) {
@@ -137,6 +145,9 @@ walk:
 					}
 					if !hit {
 						i = j + 1
+						if i < len(b) && b[i] == '"' {
+							goto str // the value, a string
+						}
 						continue
 					}
 					var bad bool
@@ -156,6 +167,9 @@ walk:
 				i = end
 				if i < len(b) && b[i] == ',' { // the usual next byte, skipped here
 					i++
+					if i < len(b) && b[i] == '"' {
+						goto str
+					}
 				}
 				continue
 			}
