@@ -98,11 +98,11 @@ walk:
 		// its value, the items of a list) and the keys after a bracket
 		// or a number come here straight, without the dispatch above.
 	str:
-		if i+17 <= len(b) {
+		if len(b)-i >= 17 {
 			// Most keys and many values close within sixteen bytes,
 			// without an escape: they are read as two words, the key's
 			// verdict looked up from them, a value checked in them.
-			w := (*[17]byte)(b[i : i+17]) // read without bounds checks
+			w := (*[17]byte)(b[i:]) // read without bounds checks
 			lo := binary.LittleEndian.Uint64(w[1:9])
 			hi := binary.LittleEndian.Uint64(w[9:17])
 			// n is the content's length when the string closes in
@@ -145,9 +145,6 @@ walk:
 					}
 					if !hit {
 						i = j + 1
-						if i < len(b) && b[i] == '"' {
-							goto str // the value, a string
-						}
 						continue
 					}
 					var bad bool
@@ -155,13 +152,7 @@ walk:
 					st.malformed = st.malformed || bad
 					continue
 				}
-				if m.detectors != 0 && n >= minDetectable {
-					if !quietShort(lo, hi, n) {
-						m.jsonStringValue(&e, b, i, end, true, false)
-					}
-				} else if n >= 3 && markRange(lo)|markRange(hi) != 0 {
-					// (No detector matches so short a value; the text
-					// walker needs a key mark.)
+				if n >= 3 && !m.quietValue(lo, hi, n) {
 					m.jsonStringValue(&e, b, i, end, true, false)
 				}
 				i = end
@@ -180,6 +171,17 @@ walk:
 	}
 	out, count = e.result()
 	return out, count, st.malformed
+}
+
+// quietValue reports that a string value of 3 to 16 bytes, given as
+// two zero-padded words, needs no look: no detector matches in it, and
+// it has no key mark for the text walker.
+func (m *Masker) quietValue(lo, hi uint64, n int) bool {
+	if m.detectors != 0 && n >= minDetectable {
+		return quietShort(lo, hi, n)
+	}
+	// (No detector matches so short a value.)
+	return markRange(lo)|markRange(hi) == 0
 }
 
 // jsonString handles the string at b[i] that the walk's fast path left (a

@@ -63,19 +63,25 @@ func quietShort(lo, hi uint64, n int) bool {
 	if markRange(lo)|markRange(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
 		return false
 	}
-	xl, xh := lo&lo7, hi&lo7
 	if n >= 13 {
-		// Per byte: at least '0' and not past '9'.
-		d := bits.OnesCount64((xl+0x5050505050505050)&^(xl+0x4646464646464646)&^lo&hi1) +
-			bits.OnesCount64((xh+0x5050505050505050)&^(xh+0x4646464646464646)&^hi&hi1)
-		if d >= 13 {
+		// Per byte: at least '0' and not past '9'. Thirteen digits
+		// in 16 bytes put five in lo at least: a string with fewer
+		// (most) is settled without counting in hi.
+		xl := lo & lo7
+		d := bits.OnesCount64((xl + 0x5050505050505050) &^ (xl + 0x4646464646464646) &^ lo & hi1)
+		if xh := hi & lo7; d >= 5 &&
+			d+bits.OnesCount64((xh+0x5050505050505050)&^(xh+0x4646464646464646)&^hi&hi1) >= 13 {
 			return false
 		}
 	}
-	// "bearer " and "basic ": lower-cased, both start with 'b'. Their
-	// credential follows them, eight bytes at the least after "bearer ",
-	// four after "basic " (scanAuthScheme), so a scheme's 'b' lies at n-10
-	// or before: in lo. Most strings have no 'b' there.
+	// "bearer " and "basic ": lower-cased, both start with 'b'. Most
+	// strings have no 'b' in lo at all (hasByte is exact about none).
+	if hasByte(lo|0x2020202020202020, 'b') == 0 {
+		return true
+	}
+	// Their credential follows them, eight bytes at the least after
+	// "bearer ", four after "basic " (scanAuthScheme), so a scheme's 'b'
+	// lies at n-10 or before: in lo.
 	const fold = 0x2020202020202020
 	flo := lo | fold
 	bs := eqHigh(flo, 'b') & (1<<(8*(n-9)) - 1) // n >= 10
