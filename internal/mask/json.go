@@ -72,13 +72,14 @@ walk:
 				}
 			default:
 				// A number too short for a card number, in one loop
-				// (jsonBare would find it valid and leave it).
+				// (jsonBare would find it valid and leave it, as it
+				// does one that ends the input).
 				if j := i; c-'0' < 10 {
 					for j++; j < len(b) && bareClass[b[j]] == 1; j++ {
 					}
-					if j-i < 13 && (j == len(b) || bareClass[b[j]] == 0) {
+					if j-i < 13 && j < len(b) && bareClass[b[j]] == 0 {
 						i = j
-						if i < len(b) && b[i] == ',' {
+						if b[i] == ',' {
 							i++
 							if i < len(b) && b[i] == '"' {
 								goto str
@@ -152,7 +153,7 @@ walk:
 					st.malformed = st.malformed || bad
 					continue
 				}
-				if n >= 3 && !m.quietValue(lo, hi, n) {
+				if n >= 3 && !quietString(lo, hi, n, m.detectors != 0) {
 					m.jsonStringValue(&e, b, i, end, true, false)
 				}
 				i = end
@@ -171,17 +172,6 @@ walk:
 	}
 	out, count = e.result()
 	return out, count, st.malformed
-}
-
-// quietValue reports that a string value of 3 to 16 bytes, given as
-// two zero-padded words, needs no look: no detector matches in it, and
-// it has no key mark for the text walker.
-func (m *Masker) quietValue(lo, hi uint64, n int) bool {
-	if m.detectors != 0 && n >= minDetectable {
-		return quietShort(lo, hi, n)
-	}
-	// (No detector matches so short a value.)
-	return markRange(lo)|markRange(hi) == 0
 }
 
 // jsonString handles the string at b[i] that the walk's fast path left (a

@@ -58,9 +58,20 @@ func markRange(w uint64) uint64 {
 // bytes at the least), a Slack token (xox…) and a URL (which has a ':');
 // the others are longer. The test may answer false for a quiet string,
 // never true for another.
-func quietShort(lo, hi uint64, n int) bool {
+func quietShort(lo, hi uint64, n int) bool { return quietString(lo, hi, n, true) }
+
+// quietString is quietShort for a string of 0 to 16 bytes, with the
+// detectors on or off: a string shorter than minDetectable, or any
+// without detectors, only needs no key mark.
+func quietString(lo, hi uint64, n int, detect bool) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	if markRange(lo)|markRange(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+	if markRange(lo)|markRange(hi) != 0 {
+		return false
+	}
+	if !detect || n < minDetectable {
+		return true
+	}
+	if hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
 		return false
 	}
 	if n >= 13 {
