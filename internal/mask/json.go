@@ -31,6 +31,9 @@ func (m *Masker) walkJSON(b []byte, inPlace bool) (out []byte, count int, malfor
 	// The depth and whether the input is malformed live in memory, not
 	// in registers the loop would carry (and spill at every turn).
 	st := &walkState{}
+	// With its capacity cut to its length, b takes one register less in
+	// the loop (a slice passed on carries the length twice).
+	b = b[:len(b):len(b)]
 
 	// The walk jumps from string to string: a string followed by ':' is a
 	// key, and the value after a sensitive key is replaced whole. Between
@@ -61,20 +64,26 @@ walk:
 						} else {
 							st.depth--
 						}
+					case gapQuote:
+						goto str
 					default:
-						continue walk // a string or a bare token
+						continue walk // a bare token
 					}
 				}
 			default:
 				// A number too short for a card number, in one loop
-				// (jsonBare would find it valid and leave it).
+				// (jsonBare would find it valid and leave it, as it
+				// does one that ends the input).
 				if j := i; c-'0' < 10 {
 					for j++; j < len(b) && bareClass[b[j]] == 1; j++ {
 					}
-					if j-i < 13 && (j == len(b) || bareClass[b[j]] == 0) {
+					if j-i < 13 && j < len(b) && bareClass[b[j]] == 0 {
 						i = j
-						if i < len(b) && b[i] == ',' {
+						if b[i] == ',' {
 							i++
+							if i < len(b) && b[i] == '"' {
+								goto str
+							}
 						}
 						continue
 					}
@@ -86,35 +95,39 @@ walk:
 			continue
 		}
 
-		if i+17 <= len(b) {
+		// A string. The strings that follow one another (a key and
+		// its value, the items of a list) and the keys after a bracket
+		// or a number come here straight, without the dispatch above.
+	str:
+		if len(b)-i >= 17 {
 			// Most keys and many values close within sixteen bytes,
 			// without an escape: they are read as two words, the key's
 			// verdict looked up from them, a value checked in them.
-			lo := binary.LittleEndian.Uint64(b[i+1 : i+9])
-			hi := binary.LittleEndian.Uint64(b[i+9 : i+17])
+			w := (*[17]byte)(b[i:]) // read without bounds checks
+			lo := binary.LittleEndian.Uint64(w[1:9])
+			hi := binary.LittleEndian.Uint64(w[9:17])
 			// n is the content's length when the string closes in
 			// the words without an escape, else -1. It is found from
 			// the quotes alone, the next string's start waiting on
 			// it; the backslashes are only checked to lie past the
 			// quote (hasByte marks none below its first match).
 			// (Written here: a function this size is not inlined, and
-			// every string passes here.)
+			// every string passes here.) The words are cut to the
+			// content with the quote's bit: q&-q is the high bit of
+			// its byte, q&-q>>7-1 the bytes below (no variable shift).
 			n := -1
 			if q := hasByte(lo, '"'); q != 0 {
-				if hasByte(lo, '\\')&(q&-q-1) == 0 {
+				if q &= -q; hasByte(lo, '\\')&(q-1) == 0 {
 					n = bits.TrailingZeros64(q) >> 3
+					lo, hi = lo&(q>>7-1), 0
 				}
 			} else if hasByte(lo, '\\') == 0 {
-				if q := hasByte(hi, '"'); q != 0 && hasByte(hi, '\\')&(q&-q-1) == 0 {
+				if q := hasByte(hi, '"') & -hasByte(hi, '"'); q != 0 && hasByte(hi, '\\')&(q-1) == 0 {
 					n = 8 + bits.TrailingZeros64(q)>>3
+					hi &= q>>7 - 1
 				}
 			}
 			if n >= 0 {
-				if n < 8 {
-					lo, hi = lo&(1<<(8*n)-1), 0
-				} else {
-					hi &= 1<<(8*(n-8)) - 1
-				}
 				end := i + n + 2
 				j := end
 				for j < len(b) && isSpace(b[j]) {
@@ -140,18 +153,15 @@ walk:
 					st.malformed = st.malformed || bad
 					continue
 				}
-				if m.detectors != 0 && n >= minDetectable {
-					if !quietShort(lo, hi, n) {
-						m.jsonStringValue(&e, b, i, end, true, false)
-					}
-				} else if n >= 3 && markRange(lo)|markRange(hi) != 0 {
-					// (No detector matches so short a value; the text
-					// walker needs a key mark.)
+				if n >= 3 && !quietString(lo, hi, n, m.detectors != 0) {
 					m.jsonStringValue(&e, b, i, end, true, false)
 				}
 				i = end
 				if i < len(b) && b[i] == ',' { // the usual next byte, skipped here
 					i++
+					if i < len(b) && b[i] == '"' {
+						goto str
+					}
 				}
 				continue
 			}

@@ -14,6 +14,9 @@ const (
 
 // mediaKind returns the walker for content type ct.
 func mediaKind(ct string) kind {
+	if ct == "application/json" { // the usual one, settled by one comparison
+		return kindJSON
+	}
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}

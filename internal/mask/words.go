@@ -58,24 +58,41 @@ func markRange(w uint64) uint64 {
 // bytes at the least), a Slack token (xox…) and a URL (which has a ':');
 // the others are longer. The test may answer false for a quiet string,
 // never true for another.
-func quietShort(lo, hi uint64, n int) bool {
+func quietShort(lo, hi uint64, n int) bool { return quietString(lo, hi, n, true) }
+
+// quietString is quietShort for a string of 0 to 16 bytes, with the
+// detectors on or off: a string shorter than minDetectable, or any
+// without detectors, only needs no key mark.
+func quietString(lo, hi uint64, n int, detect bool) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	if markRange(lo)|markRange(hi)|hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+	if markRange(lo)|markRange(hi) != 0 {
 		return false
 	}
-	xl, xh := lo&lo7, hi&lo7
+	if !detect || n < minDetectable {
+		return true
+	}
+	if hasByte(lo, 'x')|hasByte(hi, 'x') != 0 {
+		return false
+	}
 	if n >= 13 {
-		// Per byte: at least '0' and not past '9'.
-		d := bits.OnesCount64((xl+0x5050505050505050)&^(xl+0x4646464646464646)&^lo&hi1) +
-			bits.OnesCount64((xh+0x5050505050505050)&^(xh+0x4646464646464646)&^hi&hi1)
-		if d >= 13 {
+		// Per byte: at least '0' and not past '9'. Thirteen digits
+		// in 16 bytes put five in lo at least: a string with fewer
+		// (most) is settled without counting in hi.
+		xl := lo & lo7
+		d := bits.OnesCount64((xl + 0x5050505050505050) &^ (xl + 0x4646464646464646) &^ lo & hi1)
+		if xh := hi & lo7; d >= 5 &&
+			d+bits.OnesCount64((xh+0x5050505050505050)&^(xh+0x4646464646464646)&^hi&hi1) >= 13 {
 			return false
 		}
 	}
-	// "bearer " and "basic ": lower-cased, both start with 'b'. Their
-	// credential follows them, eight bytes at the least after "bearer ",
-	// four after "basic " (scanAuthScheme), so a scheme's 'b' lies at n-10
-	// or before: in lo. Most strings have no 'b' there.
+	// "bearer " and "basic ": lower-cased, both start with 'b'. Most
+	// strings have no 'b' in lo at all (hasByte is exact about none).
+	if hasByte(lo|0x2020202020202020, 'b') == 0 {
+		return true
+	}
+	// Their credential follows them, eight bytes at the least after
+	// "bearer ", four after "basic " (scanAuthScheme), so a scheme's 'b'
+	// lies at n-10 or before: in lo.
 	const fold = 0x2020202020202020
 	flo := lo | fold
 	bs := eqHigh(flo, 'b') & (1<<(8*(n-9)) - 1) // n >= 10
