@@ -51,18 +51,14 @@ func markRange(w uint64) uint64 {
 	return (x + 0x4646464646464646) &^ (x + 0x4242424242424242) &^ w & 0x8080808080808080
 }
 
-// quietShort reports, for the content of a string of 10 to 16 bytes given
+// quietString reports, for the content of a string of 0 to 16 bytes given
 // as two zero-padded words, that detect would neither mask in it nor find
-// a key mark: the detectors that fit in 16 bytes are a card number (13
-// digits or more), "Bearer " or "Basic " and a credential (eight or four
-// bytes at the least), a Slack token (xox…) and a URL (which has a ':');
-// the others are longer. The test may answer false for a quiet string,
-// never true for another.
-func quietShort(lo, hi uint64, n int) bool { return quietString(lo, hi, n, true) }
-
-// quietString is quietShort for a string of 0 to 16 bytes, with the
-// detectors on or off: a string shorter than minDetectable, or any
-// without detectors, only needs no key mark.
+// a key mark. Without detectors (detect false), or below minDetectable,
+// only a key mark matters. Otherwise the detectors that fit in 16 bytes
+// are a card number (13 digits or more), "Bearer " or "Basic " and a
+// credential (eight or four bytes at the least), a Slack token (xox…) and
+// a URL (which has a ':'); the others are longer. The test may answer
+// false for a quiet string, never true for another.
 func quietString(lo, hi uint64, n int, detect bool) bool {
 	const lo7, hi1 = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
 	if markRange(lo)|markRange(hi) != 0 {
