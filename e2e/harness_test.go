@@ -8,11 +8,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,13 +60,47 @@ func needCollector(t testing.TB) {
 	}
 }
 
+// freePort returns a loopback address whose port nobody listens on, for a
+// process the test starts to listen there.
 func freePort(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	lo, hi := listenPorts()
+	for range 200 {
+		port := lo + rand.IntN(hi-lo)
+		if _, taken := givenPorts.LoadOrStore(port, true); taken {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // someone listens there
+		}
+		ln.Close()
+		return ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("no free port in %d-%d", lo, hi)
+	return ""
+}
+
+// givenPorts are the ports freePort has handed out in this process.
+var givenPorts sync.Map
+
+// listenPorts is the range freePort draws from: below the kernel's ephemeral
+// range. A port from that range (what listening on :0 gives) can be handed
+// to another process's outgoing connection (a test of another package
+// connecting to PostgreSQL) between freePort's check and the collector's
+// bind; ports below it are only ever taken by a listener.
+func listenPorts() (lo, hi int) {
+	lo, hi = 20000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return lo, hi
+	}
+	if f := strings.Fields(string(b)); len(f) == 2 {
+		if ephemeral, err := strconv.Atoi(f[0]); err == nil && ephemeral > lo+1000 {
+			hi = ephemeral
+		}
+	}
+	return lo, hi
 }
 
 // syncBuffer collects a process's output for failure messages.
