@@ -53,6 +53,7 @@ func patchHunks(patch string) []string {
 			}
 			cur = &strings.Builder{}
 		case cur == nil, strings.HasPrefix(line, "+"):
+			// the patch's header, or a line the change adds
 		case strings.HasPrefix(line, " "), strings.HasPrefix(line, "-"):
 			cur.WriteString(line[1:])
 		case line == "\n":
