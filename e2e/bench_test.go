@@ -47,6 +47,16 @@ func benchRequest(first, n int) []byte {
 	return b
 }
 
+// benchRequests returns n records from first on as OTLP/HTTP request
+// bodies of per records each.
+func benchRequests(first, n, per int) [][]byte {
+	bodies := make([][]byte, 0, n/per)
+	for i := first; i < first+n; i += per {
+		bodies = append(bodies, benchRequest(i, per))
+	}
+	return bodies
+}
+
 // BenchmarkCollectorToPostgres sends OTLP/HTTP batches through the built
 // collector (otlp → memory_limiter → masking → sampling at rate 1 →
 // postgres, config/postgres.yaml), once untimed to warm it up, then again,
@@ -111,14 +121,7 @@ func benchCollectorToPostgres(b *testing.B, bin string, vars []string, overlay .
 	}
 	p := start(b, bin, vars, args...)
 	waitHTTP(b, p, "http://"+e.health+"/")
-	requests := func(first int) [][]byte {
-		bodies := make([][]byte, 0, total/per)
-		for i := first; i < first+total; i += per {
-			bodies = append(bodies, benchRequest(i, per))
-		}
-		return bodies
-	}
-	warm, timed := requests(total), requests(0)
+	warm, timed := benchRequests(total, total, per), benchRequests(0, total, per)
 	conn, err := pgx.Connect(context.Background(), e.dsn)
 	if err != nil {
 		b.Fatal(err)
@@ -229,24 +232,9 @@ func BenchmarkCollectorFsync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		bodies := benchRequests(0, total, per)
 		start := time.Now()
-		for i := 0; i < total; i += per {
-			resp, err := http.Post("http://"+e.otlp+"/v1/logs", "application/x-protobuf", bytes.NewReader(benchRequest(i, per)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			resp.Body.Close()
-		}
-		tick := time.NewTicker(20 * time.Millisecond)
-		deadline := time.Now().Add(5 * time.Minute) // bounds a broken pipeline only
-		for n := int64(0); n < total; {
-			conn.QueryRow(context.Background(), "SELECT count(*) FROM "+e.table).Scan(&n)
-			if time.Now().After(deadline) {
-				b.Fatalf("fsync %v: %d of %d rows after 5 minutes", fsync, n, total)
-			}
-			<-tick.C
-		}
-		tick.Stop()
+		sendAndWait(b, conn, e, bodies, total)
 		rate[fsync] = total / time.Since(start).Seconds()
 		conn.Close(context.Background())
 		p.stop(b)
