@@ -23,7 +23,7 @@ TOOLS_MOD := internal/tools/go.mod
 MDATAGEN := $(BIN)/mdatagen
 STATICCHECK := $(BIN)/staticcheck
 
-.PHONY: test services services-down vet demo bench bench-collector bench-http bench-instructions bench-integrity bench-redaction bench-sdk-change fuzz collector lint generate check-generated tools
+.PHONY: test services services-down vet demo bench bench-collector bench-http bench-instructions bench-integrity bench-redaction bench-sdk-change bench-goals fuzz collector lint generate check-generated tools
 
 ## test: start the services, check generated code, build the collector, vet, run every test (end-to-end included)
 test: services check-generated vet collector
@@ -102,6 +102,11 @@ bench-integrity:
 ## bench-sdk-change: audithttp's CPU per request with the log SDK as released and with scripts/sdklog-newrecord.patch, alternating
 bench-sdk-change:
 	scripts/sdk-change.sh 3
+
+## bench-goals: every performance goal over RUNS runs (default 5): medians, ranges, runs meeting each goal, verdicts
+RUNS ?= 5
+bench-goals:
+	scripts/bench-goals.sh $(RUNS)
 
 ## bench-redaction: the masking processor next to contrib's redactionprocessor (its own module)
 bench-redaction:

@@ -11,7 +11,8 @@
 # RUNS (default 3) pairs of runs; BENCH (default BenchmarkHandler, CPU per
 # request) is passed to -test.bench: BenchmarkLoopback and BenchmarkLatency
 # print their ratios and latencies per run. BENCHTIME overrides -test.benchtime
-# (3s for BenchmarkHandler, 5x for the others). Needs patch(1).
+# (3s for BenchmarkHandler, 5x for the others). At the end it prints the
+# goal tables of benchmarks/goals for both SDKs. Needs patch(1).
 set -euo pipefail
 
 runs=${1:-3}
@@ -68,6 +69,10 @@ echo "sdk/log $version as released, and with scripts/sdklog-newrecord.patch; $ru
 for r in $(seq "$runs"); do
 	for b in released changed; do
 		(cd instrumentation/audithttp && "$dir/$b.test" -test.run '^$' -test.bench "$bench" \
-			-test.benchtime "$benchtime" -test.benchmem) | ratios "$b"
+			-test.benchtime "$benchtime" -test.benchmem) >"$dir/run.txt"
+		ratios "$b" <"$dir/run.txt"
+		sed -n "s/^Benchmark/$b Benchmark/p" "$dir/run.txt" >>"$dir/all.txt"
 	done
 done
+echo
+"$go" run ./benchmarks/goals "$dir/all.txt"
