@@ -31,7 +31,7 @@ bench() { # DIR BINARY BENCH BENCHTIME
 }
 for r in $(seq "$runs"); do
 	echo "bench-goals: run $r of $runs" >&2
-	bench instrumentation/audithttp audithttp.test '^BenchmarkHandler$/^(otelhttp|audithttp|audithttp-dedicated)$' 3s
+	bench instrumentation/audithttp audithttp.test '^BenchmarkHandler$/^(otelhttp|audithttp|audithttp-dedicated|audithttp-dedicated-nomask)$' 3s
 	bench instrumentation/audithttp audithttp.test '^BenchmarkLoopback$' 7x
 	bench instrumentation/audithttp audithttp.test '^BenchmarkLatency$' 5x
 	bench internal/mask mask.test '^BenchmarkJSON$/^(encoding-json-valid|mask|mask-in-place)$' 2s

@@ -17,6 +17,8 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"| CPU per request ÷ otelhttp's ≤ 1.5 | audithttp-dedicated | 5 | 1.25 [1.10, 1.40] | 5 of 5 | [1.10, 1.40] | met |",
 		"| CPU per request ÷ otelhttp's ≤ 1.5 | audithttp | 5 | 2.05 [1.90, 2.20] | 0 of 5 | [1.90, 2.20] | not met |",
+		"| CPU per request ÷ otelhttp's ≤ 1.5 | audithttp-dedicated-nomask | 5 | 0.90 [0.90, 0.90] | 5 of 5 | [0.90, 0.90] | met |",
+		"| latency: p50 added minus otelhttp's (µs) ≤ 0 | audithttp-dedicated-nomask, server-process | 5 | -10 [-10, -10] | 5 of 5 | [-10, -10] | met |",
 		"| loopback requests/s ÷ bare's ≥ 0.75 | audithttp-dedicated, in-process | 5 | 0.76 [0.70, 0.80] | 3 of 5 | [0.70, 0.80] | within the runs' spread |",
 		"| loopback requests/s ÷ bare's ≥ 0.75 | otelhttp, server-process | 5 | 0.78 [0.78, 0.78] | 5 of 5 | [0.78, 0.78] | met |",
 		"| loopback, both parts | audithttp-dedicated, server-process | 5 |  | 3 of 5 |  |  |",

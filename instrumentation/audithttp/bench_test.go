@@ -200,7 +200,8 @@ func BenchmarkLoopback(b *testing.B) {
 // servers in a process of their own the clients' latency no longer counts
 // the servers' garbage collection.
 func BenchmarkLatency(b *testing.B) {
-	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline"}
+	// audithttp-dedicated-nomask shows what masking the bodies adds.
+	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline", "audithttp-dedicated-nomask"}
 	forEachPlacement(b, names, func(b *testing.B, urls map[string]string) { latency(b, names, urls) })
 }
 
