@@ -36,6 +36,13 @@ var (
 	placements   = []string{"in-process", "server-process"}
 )
 
+// The loopback goal's two parts: audithttp's requests/s at least these
+// fractions of bare's and of otelhttp's.
+const (
+	loopbackOfBare     = 0.75
+	loopbackOfOtelhttp = 0.95
+)
+
 // goals are the project's performance goals, in the order they are
 // printed.
 var goals = []goal{
@@ -48,13 +55,13 @@ var goals = []goal{
 		},
 	},
 	{
-		title: "loopback requests/s ÷ bare's", bench: "BenchmarkLoopback", limit: 0.75, format: "%.2f",
+		title: "loopback requests/s ÷ bare's", bench: "BenchmarkLoopback", limit: loopbackOfBare, format: "%.2f",
 		// otelhttp's own figure is the goal's context: audithttp can reach
 		// 0.75 of bare only where otelhttp reaches more.
 		figures: perPlacement(withOtelhttp, func(m map[string]float64, v string) (float64, bool) { return get(m, v+"/bare") }),
 	},
 	{
-		title: "loopback requests/s ÷ otelhttp's", bench: "BenchmarkLoopback", limit: 0.95, format: "%.2f",
+		title: "loopback requests/s ÷ otelhttp's", bench: "BenchmarkLoopback", limit: loopbackOfOtelhttp, format: "%.2f",
 		figures: perPlacement(audited, func(m map[string]float64, v string) (float64, bool) { return get(m, v+"/otelhttp") }),
 	},
 	{
@@ -62,7 +69,7 @@ var goals = []goal{
 		figures: perPlacement(audited, func(m map[string]float64, v string) (float64, bool) {
 			b, ok1 := get(m, v+"/bare")
 			o, ok2 := get(m, v+"/otelhttp")
-			return min(b/0.75, o/0.95), ok1 && ok2
+			return min(b/loopbackOfBare, o/loopbackOfOtelhttp), ok1 && ok2
 		}),
 	},
 	{
