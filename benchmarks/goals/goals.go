@@ -49,7 +49,7 @@ var goals = []goal{
 	{
 		title: "CPU per request ÷ otelhttp's", bench: "BenchmarkHandler", limit: 1.5, atMost: true, format: "%.2f",
 		figures: func(r run) []figure {
-			return perVariant(r["otelhttp"], withNoMask, func(v string) (float64, bool) {
+			return perSubject(withNoMask, func(v string) (float64, bool) {
 				return ratio(r[v]["cpu-ns/op"], r["otelhttp"]["cpu-ns/op"])
 			})
 		},
@@ -84,13 +84,9 @@ var goals = []goal{
 	{
 		title: "masking speed ÷ json.Valid's", bench: "BenchmarkJSON", limit: 3, format: "%.2f",
 		figures: func(r run) []figure {
-			var out []figure
-			for _, v := range []string{"mask-in-place", "mask"} {
-				if x, ok := ratio(r["encoding-json-valid"]["ns/op"], r[v]["ns/op"]); ok {
-					out = append(out, figure{v, x})
-				}
-			}
-			return out
+			return perSubject([]string{"mask-in-place", "mask"}, func(v string) (float64, bool) {
+				return ratio(r["encoding-json-valid"]["ns/op"], r[v]["ns/op"])
+			})
 		},
 	},
 	{
@@ -103,14 +99,11 @@ var goals = []goal{
 	},
 }
 
-// perVariant returns f's figure for each of the handlers the run has; none
-// when the baseline is missing from it.
-func perVariant(baseline map[string]float64, handlers []string, f func(v string) (float64, bool)) []figure {
-	if baseline == nil {
-		return nil
-	}
+// perSubject returns f's figure for each subject the run has (f reports
+// false for one it lacks, or whose baseline it lacks).
+func perSubject(subjects []string, f func(subject string) (float64, bool)) []figure {
 	var out []figure
-	for _, v := range handlers {
+	for _, v := range subjects {
 		if x, ok := f(v); ok {
 			out = append(out, figure{v, x})
 		}

@@ -108,7 +108,7 @@ func formatRow(r row) string {
 	if g.informational() {
 		cells[4] = ""
 	}
-	if s.intervalComputed && !g.bothParts {
+	if s.hasInterval() && !g.bothParts {
 		cells[5] = "[" + f(s.ciLow) + ", " + f(s.ciHigh) + "]"
 	}
 	return "| " + strings.Join(cells, " | ") + " |"

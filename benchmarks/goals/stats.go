@@ -11,12 +11,14 @@ const minRunsForInterval = 5
 
 // summary is what the runs of one goal's subject show.
 type summary struct {
-	n                int
-	median, lo, hi   float64 // median and range
-	meeting          int     // runs whose figure meets the goal
-	ciLow, ciHigh    float64 // 90 % bootstrap interval of the median
-	intervalComputed bool
+	n              int
+	median, lo, hi float64 // median and range
+	meeting        int     // runs whose figure meets the goal
+	ciLow, ciHigh  float64 // 90 % bootstrap interval of the median, when hasInterval
 }
+
+// hasInterval reports whether there are runs enough for an interval.
+func (s summary) hasInterval() bool { return s.n >= minRunsForInterval }
 
 func summarize(g goal, xs []float64) summary {
 	s := summary{n: len(xs), median: median(xs), lo: slices.Min(xs), hi: slices.Max(xs)}
@@ -27,9 +29,8 @@ func summarize(g goal, xs []float64) summary {
 			}
 		}
 	}
-	if len(xs) >= minRunsForInterval {
+	if s.hasInterval() {
 		s.ciLow, s.ciHigh = bootstrapMedian(xs)
-		s.intervalComputed = true
 	}
 	return s
 }
@@ -45,7 +46,7 @@ func verdict(g goal, s summary) string {
 		return "—"
 	case g.bothParts:
 		return ""
-	case !s.intervalComputed:
+	case !s.hasInterval():
 		if g.meets(s.median) {
 			return "median meets it (too few runs to say more)"
 		}
