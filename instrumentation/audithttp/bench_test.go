@@ -69,6 +69,8 @@ func servers() (map[string]http.Handler, func()) {
 			"audithttp-dedicated-nomask": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated), audithttp.WithMasking(false)),
 			"audithttp-dedicated-nobody": audithttp.NewHandler(app, "bench", audithttp.WithLoggerProvider(lpDedicated),
 				audithttp.WithRequestBody(false), audithttp.WithResponseBody(false)),
+			// otelhttp, and the two bodies masked after the response.
+			"otelhttp-masked":   otelhttp.NewHandler(maskedAfter(app), "bench", otelhttp.WithTracerProvider(tp)),
 			"emit-only":         emitOnly(lpDedicated, sampleAttrs()),
 			"emit-only-default": emitOnly(lp, sampleAttrs()),
 		}, func() {
@@ -200,8 +202,10 @@ func BenchmarkLoopback(b *testing.B) {
 // servers in a process of their own the clients' latency no longer counts
 // the servers' garbage collection.
 func BenchmarkLatency(b *testing.B) {
-	// audithttp-dedicated-nomask shows what masking the bodies adds.
-	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline", "audithttp-dedicated-nomask"}
+	// audithttp-dedicated-nomask shows what masking the bodies adds to
+	// audithttp, otelhttp-masked what it adds to otelhttp.
+	names := []string{"bare", "otelhttp", "audithttp", "audithttp-dedicated", "audithttp-dedicated-inline", "audithttp-dedicated-nomask",
+		"otelhttp-masked"}
 	forEachPlacement(b, names, func(b *testing.B, urls map[string]string) { latency(b, names, urls) })
 }
 
