@@ -23,7 +23,7 @@ TOOLS_MOD := internal/tools/go.mod
 MDATAGEN := $(BIN)/mdatagen
 STATICCHECK := $(BIN)/staticcheck
 
-.PHONY: test services services-down vet demo bench bench-collector bench-http bench-instructions bench-integrity bench-redaction bench-sdk-change bench-goals fuzz collector lint generate check-generated tools
+.PHONY: test services services-down vet demo bench bench-collector bench-http bench-instructions bench-integrity bench-redaction bench-sdk-change bench-goals bench-latency-load fuzz collector lint generate check-generated tools
 
 ## test: start the services, check generated code, build the collector, vet, run every test (end-to-end included)
 test: services check-generated vet collector
@@ -107,6 +107,10 @@ bench-sdk-change:
 RUNS ?= 5
 bench-goals:
 	scripts/bench-goals.sh $(RUNS)
+
+## bench-latency-load: BenchmarkLatency at a quarter and half of the bare server's maximum, alternating, RUNS times
+bench-latency-load:
+	scripts/latency-load.sh $(RUNS) 0.25 0.5
 
 ## bench-redaction: the masking processor next to contrib's redactionprocessor (its own module)
 bench-redaction:

@@ -86,6 +86,15 @@ var goals = []goal{
 		figures: perPlacement(latencySubjects, addedBeyondOtelhttp("p99")),
 	},
 	{
+		// Context for the latency rows: a request queues behind the
+		// machine's busy time, the load generator's included, so the
+		// latency added follows how busy each server keeps the machine.
+		title: "latency: machine busy while paced (%)", bench: "BenchmarkLatency", limit: math.NaN(), format: "%.0f",
+		figures: perPlacement(append([]string{"bare", "otelhttp"}, latencySubjects...), func(m map[string]float64, v string) (float64, bool) {
+			return get(m, v+"-machine-busy-%")
+		}),
+	},
+	{
 		title: "masking speed ÷ json.Valid's", bench: "BenchmarkJSON", limit: 3, format: "%.2f",
 		figures: func(r run) []figure {
 			return perSubject([]string{"mask-in-place", "mask"}, func(v string) (float64, bool) {

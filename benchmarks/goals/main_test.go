@@ -25,6 +25,7 @@ func TestReport(t *testing.T) {
 		"| latency: p50 added minus otelhttp's (µs) ≤ 0 | audithttp-dedicated, in-process | 5 | -5 [-8, +3] | 4 of 5 | [-8, +3] | within the runs' spread |",
 		"| latency: p50 added minus otelhttp's (µs) ≤ 0 | otelhttp-masked, server-process | 5 | +20 [+20, +20] | 0 of 5 | [+20, +20] | not met |",
 		"| latency: p99 added minus otelhttp's (µs) ≤ 0 | audithttp, server-process | 5 | +300 [+300, +300] | 0 of 5 | [+300, +300] | not met |",
+		"| latency: machine busy while paced (%) | otelhttp, server-process | 5 | 71 [71, 71] |  | [71, 71] | — |",
 		"| masking speed ÷ json.Valid's ≥ 3 | mask-in-place | 5 | 4.40 [4.40, 4.40] | 5 of 5 | [4.40, 4.40] | met |",
 		"| collector ÷ raw COPY ≥ 0.65 | as run | 1 | 0.64 [0.64, 0.64] | 0 of 1 |  | median misses it (too few runs to say more) |",
 		"| collector records/s per core | as run | 1 | 21739 [21739, 21739] |  |  | — |",

@@ -3,6 +3,7 @@ package audithttp_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -209,29 +210,51 @@ func BenchmarkLatency(b *testing.B) {
 	forEachPlacement(b, names, func(b *testing.B, urls map[string]string) { latency(b, names, urls) })
 }
 
+// latencyLoad is the share of the bare server's maximum throughput at which
+// BenchmarkLatency paces its requests: the goal is stated at half, and a
+// lower share shows how the latency added follows the machine's idle CPU.
+var latencyLoad = flag.Float64("latency-load", 0.5, "BenchmarkLatency: pace at this share of the bare server's maximum throughput")
+
 // latency is BenchmarkLatency against the servers at urls.
 func latency(b *testing.B, names []string, urls map[string]string) {
 	const conns, perRound = 8, 2000
+	if !(*latencyLoad > 0) {
+		b.Fatalf("-latency-load %v: want a share of the bare server's throughput above 0", *latencyLoad)
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	client := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()
 	for _, n := range names { // warm up connections and caches
 		postRound(b, client, urls[n], 4, 400)
 	}
-	rate := postRound(b, client, urls["bare"], 4, 4000) / 2
+	rate := postRound(b, client, urls["bare"], 4, 4000) * *latencyLoad
 	b.ResetTimer()
 	lat := map[string][]time.Duration{}
+	busy, total := map[string]time.Duration{}, map[string]time.Duration{}
 	for r := range max(b.N, 3) {
 		order := slices.Clone(names)
 		if r%2 == 1 {
 			slices.Reverse(order)
 		}
 		for _, n := range order {
+			b0, t0, ok0 := benchdata.MachineCPU()
 			lat[n] = append(lat[n], pacedRound(b, client, urls[n], conns, rate, perRound)...)
+			if b1, t1, ok1 := benchdata.MachineCPU(); ok0 && ok1 {
+				busy[n] += b1 - b0
+				total[n] += t1 - t0
+			}
 		}
 	}
 	b.StopTimer()
 	b.ReportMetric(rate, "paced-req/s")
+	// How busy the machine's cores were while each server was paced: the
+	// load generator's work and the server's, as a request queues behind
+	// both.
+	for _, n := range names {
+		if total[n] > 0 {
+			b.ReportMetric(100*float64(busy[n])/float64(total[n]), n+"-machine-busy-%")
+		}
+	}
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 	p50, p99 := map[string]time.Duration{}, map[string]time.Duration{}
 	for _, n := range names {
