@@ -110,7 +110,7 @@ bench-goals:
 
 ## bench-latency-load: BenchmarkLatency at a quarter and half of the bare server's maximum, alternating, RUNS times
 bench-latency-load:
-	scripts/latency-load.sh $(RUNS) 0.25 0.5
+	scripts/bench-goals.sh $(RUNS) 0.25 0.5
 
 ## bench-redaction: the masking processor next to contrib's redactionprocessor (its own module)
 bench-redaction:

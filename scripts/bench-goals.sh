@@ -8,13 +8,21 @@
 # temporary file, named at the end) to read again with
 # `go run ./benchmarks/goals FILE`.
 #
-#   scripts/bench-goals.sh [RUNS]
+#   scripts/bench-goals.sh [RUNS] [SHARE...]
 #
 # RUNS defaults to 5, the fewest that give a verdict; the machines these run
 # on drift, and ten runs or more decide goals that sit near their limit.
+#
+# With SHAREs, each run measures only BenchmarkLatency, paced at each share
+# of the bare server's maximum throughput in turn (`make bench-latency-load`:
+# 0.25 and 0.5), so that drift falls on every load alike; its lines are
+# labelled "load-SHARE" and benchmarks/goals prints a table per load, with
+# how busy the machine was beside the latency rows.
 set -euo pipefail
 
 runs=${1:-5}
+shift || true
+shares=("$@")
 go=${GO:-go}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
@@ -26,11 +34,18 @@ cd "$root"
 "$go" test -c -o "$dir/mask.test" ./internal/mask/
 "$go" build -o "$dir/goals" ./benchmarks/goals
 
-bench() { # DIR BINARY BENCH BENCHTIME
-	(cd "$1" && "$dir/$2" -test.run '^$' -test.bench "$3" -test.benchtime "$4")
+bench() { # DIR BINARY BENCH BENCHTIME [FLAG...]
+	(cd "$1" && "$dir/$2" -test.run '^$' -test.bench "$3" -test.benchtime "$4" "${@:5}")
 }
 for r in $(seq "$runs"); do
 	echo "bench-goals: run $r of $runs" >&2
+	if [ ${#shares[@]} -gt 0 ]; then
+		for s in "${shares[@]}"; do
+			bench instrumentation/audithttp audithttp.test '^BenchmarkLatency$' 5x -latency-load "$s" |
+				awk -v label="load-$s" '/^Benchmark/ { print label, $0 }'
+		done
+		continue
+	fi
 	bench instrumentation/audithttp audithttp.test '^BenchmarkHandler$/^(otelhttp|audithttp|audithttp-dedicated|audithttp-dedicated-nomask)$' 3s
 	bench instrumentation/audithttp audithttp.test '^BenchmarkLoopback$' 7x
 	bench instrumentation/audithttp audithttp.test '^BenchmarkLatency$' 5x
