@@ -31,7 +31,7 @@ out=${OUT:-$(mktemp -t bench-goals.XXXXXX)}
 
 cd "$root"
 "$go" test -c -o "$dir/audithttp.test" ./instrumentation/audithttp/
-"$go" test -c -o "$dir/mask.test" ./internal/mask/
+[ ${#shares[@]} -gt 0 ] || "$go" test -c -o "$dir/mask.test" ./internal/mask/
 "$go" build -o "$dir/goals" ./benchmarks/goals
 
 bench() { # DIR BINARY BENCH BENCHTIME [FLAG...]
