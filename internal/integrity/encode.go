@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/transparency-dev/merkle/rfc6962"
 
@@ -120,7 +119,7 @@ func (e *fieldWriter) field(k string, v []byte) { e.dst = appendField(e.dst, k, 
 
 func (e *fieldWriter) str(k, v string) {
 	if v != "" {
-		e.dst = appendField(e.dst, k, sanitize(v))
+		e.dst = appendField(e.dst, k, auditconv.StoredText(v))
 	}
 }
 
@@ -222,7 +221,7 @@ func empty(v any) bool {
 // sortKeys sorts keys in the byte order of their canonical (sanitized)
 // form.
 func sortKeys(keys []string) {
-	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(sanitize(a), sanitize(b)) })
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(auditconv.StoredText(a), auditconv.StoredText(b)) })
 }
 
 // appendValue appends v in canonical form. Strings and []byte (as
@@ -336,64 +335,10 @@ func appendFloat(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'g', -1, 64)
 }
 
-// sanitize is text as every store keeps it: invalid UTF-8 and NUL become
-// U+FFFD (PostgreSQL text and jsonb hold no NUL).
-func sanitize(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-// appendString appends s, sanitized, as a JSON string: '"' and '\\'
-// escaped, \n \r \t as such, other bytes below 0x20 as \u00XX, everything
-// else as it is.
+// appendString appends s as stored text (auditconv.StoredText) in a JSON
+// string literal.
 func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	s = sanitize(s)
-	dst = append(dst, '"')
-	for start := 0; ; {
-		i := nextEscape(s, start)
-		dst = append(dst, s[start:i]...)
-		if i == len(s) {
-			return append(dst, '"')
-		}
-		switch c := s[i]; c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		start = i + 1
-	}
-}
-
-// nextEscape returns the index of the first byte from i on that a JSON
-// string escapes (below 0x20, '"', '\\'), or len(s); it tests eight bytes
-// at a time, since bodies rarely hold one.
-func nextEscape(s string, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		q, b := w^(ones*'"'), w^(ones*'\\')
-		// A byte below 0x20, or a zero byte of q or b (a '"' or '\\').
-		if ((w-ones*0x20)&^w|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
-			break
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
-			return i
-		}
-	}
-	return len(s)
+	return auditconv.AppendJSONString(dst, auditconv.StoredText(s))
 }
 
 // leafOf returns the leaf hash of an encoding.

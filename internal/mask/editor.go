@@ -1,5 +1,7 @@
 package mask
 
+import "github.com/otelaudit/otelaudit/auditconv"
+
 // editor builds a masked copy of src lazily: nothing is allocated until the
 // first replacement. Replacements must come in increasing order.
 //
@@ -66,9 +68,9 @@ func (e *editor) mask(m *Masker, start, end int, value []byte, card bool, q quot
 	with := e.scratch
 	switch q {
 	case jsonValue:
-		with = appendJSONString(e.scratch[len(e.scratch):], e.scratch)
+		with = auditconv.AppendJSONString(e.scratch[len(e.scratch):], e.scratch)
 	case jsonInside:
-		with = appendJSONString(e.scratch[len(e.scratch):], e.scratch)
+		with = auditconv.AppendJSONString(e.scratch[len(e.scratch):], e.scratch)
 		with = with[1 : len(with)-1]
 	}
 	e.replace(start, end, with)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
+
+	"github.com/otelaudit/otelaudit/auditconv"
 )
 
 // JSON masks the value of every sensitive key in a JSON document, at any
@@ -326,7 +328,7 @@ func (m *Masker) jsonStringValue(e *editor, b []byte, i, end int, closed, escape
 	if n == 0 {
 		return
 	}
-	lit := appendJSONString(nil, masked)
+	lit := auditconv.AppendJSONString(nil, masked)
 	if !closed {
 		lit = lit[:len(lit)-1]
 	}
@@ -346,7 +348,7 @@ func (m *Masker) jsonStringAgain(e *editor, b []byte, i, contentEnd, outPos int)
 	if n == 0 {
 		return // nothing more: the detectors' work stands
 	}
-	lit := appendJSONString(nil, out)
+	lit := auditconv.AppendJSONString(nil, out)
 	lit = lit[1 : len(lit)-1]
 	e.out, e.last = e.out[:outPos], i+1
 	e.replace(i+1, contentEnd, lit)
@@ -524,30 +526,6 @@ func hex4(s []byte) (rune, bool) {
 		r = r<<4 | rune(unhex(c))
 	}
 	return r, true
-}
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString[T string | []byte](dst []byte, s T) []byte {
-	const hexDigits = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
 }
 
 // scanBareValid scans the bare token at b[i] like scanBare and reports

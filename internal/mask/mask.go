@@ -22,6 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/otelaudit/otelaudit/auditconv"
 )
 
 // DefaultReplacement replaces a masked value.
@@ -157,7 +159,7 @@ func build(cfg Config) (*Masker, []error) {
 	keys, keyErrs := newKeyRules(cfg)
 	m.keys, errs = keys, append(errs, keyErrs...)
 	if m.mode != ModeHash {
-		quoted := appendJSONString(nil, m.replacement)
+		quoted := auditconv.AppendJSONString(nil, m.replacement)
 		m.fixed = [3][]byte{raw: []byte(m.replacement), jsonValue: quoted, jsonInside: quoted[1 : len(quoted)-1]}
 	}
 	return m, errs

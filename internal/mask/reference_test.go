@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"sync/atomic"
+
+	"github.com/otelaudit/otelaudit/auditconv"
 )
 
 // The engine as it was before its fast paths, kept as the reference that
@@ -175,7 +177,7 @@ func refJSONStringValue(m *refMasker, e *editor, b []byte, i, end int, closed, e
 	if n == 0 {
 		return
 	}
-	lit := appendJSONString(nil, masked)
+	lit := auditconv.AppendJSONString(nil, masked)
 	if !closed {
 		lit = lit[:len(lit)-1]
 	}
@@ -190,7 +192,7 @@ func refJSONStringAgain(m *refMasker, e *editor, b []byte, i, contentEnd, outPos
 	if n == 0 {
 		return
 	}
-	lit := appendJSONString(nil, out)
+	lit := auditconv.AppendJSONString(nil, out)
 	lit = lit[1 : len(lit)-1]
 	e.out, e.last = e.out[:outPos], i+1
 	e.replace(i+1, contentEnd, lit)

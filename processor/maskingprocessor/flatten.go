@@ -2,10 +2,10 @@ package maskingprocessor
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"strconv"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -33,7 +33,7 @@ func (p *maskingProcessor) flatten(v pcommon.Value) int {
 func appendJSON(b []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return appendJSONString(b, v.Str())
+		return auditconv.AppendJSONString(b, auditconv.StoredText(v.Str()))
 	case pcommon.ValueTypeInt:
 		return strconv.AppendInt(b, v.Int(), 10)
 	case pcommon.ValueTypeDouble:
@@ -61,7 +61,7 @@ func appendJSON(b []byte, v pcommon.Value) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendJSONString(b, k)
+			b = auditconv.AppendJSONString(b, auditconv.StoredText(k))
 			b = append(b, ':')
 			b = appendJSON(b, el)
 		}
@@ -78,9 +78,4 @@ func appendJSON(b []byte, v pcommon.Value) []byte {
 		return append(b, ']')
 	}
 	return append(b, "null"...)
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always encodes; invalid UTF-8 becomes U+FFFD
-	return append(b, q...)
 }

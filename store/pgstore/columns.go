@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/otelaudit/otelaudit/auditconv"
 	"github.com/otelaudit/otelaudit/store"
 )
 
@@ -214,16 +214,7 @@ func text(s string) any {
 	if s == "" {
 		return nil
 	}
-	return sanitizeText(s)
-}
-
-// sanitizeText makes s acceptable to PostgreSQL text: NUL and invalid
-// UTF-8 become U+FFFD.
-func sanitizeText(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	return auditconv.StoredText(s)
 }
 
 func nullTime(t time.Time) any {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+
+	"github.com/otelaudit/otelaudit/auditconv"
 )
 
 // jsonValue encodes the value p points to (a record's header map, log
@@ -131,30 +133,5 @@ func appendJSONHeaders(dst []byte, h map[string][]string) []byte {
 // appendJSONString appends s, made valid for text columns, as a JSON
 // string.
 func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	s = sanitizeText(s)
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return auditconv.AppendJSONString(dst, auditconv.StoredText(s))
 }

@@ -46,19 +46,6 @@ func TestAppendJSON(t *testing.T) {
 	}
 }
 
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "a", "\x00", "\xff", "\"\\", "\u2028", "\x7f"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil || got != sanitizeText(s) {
-			t.Fatalf("%q -> %q -> %q, %v", s, b, got, err)
-		}
-	})
-}
-
 // BenchmarkJSONColumn encodes the jsonb columns of a typical record (two
 // header maps, attributes, resource); the baseline is encoding/json on the
 // same values.
