@@ -29,14 +29,8 @@ func (e *errSeal) Unwrap() error { return e.err }
 // and a crash in between is covered when the batch is delivered again.
 func (s *Store) WriteSealed(ctx context.Context, records []store.Record, seal store.Seal) (store.WriteResult, error) {
 	var rep store.WriteReport
-	if len(records) == 0 {
-		return rep.Result(nil)
-	}
-	b := newBatch(store.Normalize(records, time.Now()), &rep)
-	if b.len() == 0 {
-		return rep.Result(nil)
-	}
-	if err := s.ensurePartitions(ctx, b.recs); err != nil {
+	b, err := s.prepare(ctx, records, &rep)
+	if b == nil || err != nil {
 		return rep.Result(err)
 	}
 	// The checkpoint (hashing every record) is made while COPY streams
@@ -51,7 +45,7 @@ func (s *Store) WriteSealed(ctx context.Context, records []store.Record, seal st
 		made <- sealed{cp, err}
 	}()
 	waited := false
-	err := s.copyDirect(ctx, b, func(tx pgx.Tx) error {
+	err = s.copyDirect(ctx, b, func(tx pgx.Tx) error {
 		r := <-made
 		waited = true
 		if r.err != nil {

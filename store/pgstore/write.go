@@ -28,14 +28,8 @@ import (
 // whose id is not a UUID is rejected.
 func (s *Store) Write(ctx context.Context, records []store.Record) (store.WriteResult, error) {
 	var rep store.WriteReport
-	if len(records) == 0 {
-		return rep.Result(nil)
-	}
-	b := newBatch(store.Normalize(records, time.Now()), &rep)
-	if b.len() == 0 {
-		return rep.Result(nil)
-	}
-	if err := s.ensurePartitions(ctx, b.recs); err != nil {
+	b, err := s.prepare(ctx, records, &rep)
+	if b == nil || err != nil {
 		return rep.Result(err)
 	}
 	return rep.Result(s.write(ctx, b, false, &rep))
@@ -50,6 +44,23 @@ type batch struct {
 	// degraded batches hold the degraded form of a refused record: refused
 	// again, it is rejected.
 	degraded bool
+}
+
+// prepare normalises records into a batch of those whose id is a UUID (the
+// others rejected in rep) and makes the partitions the batch needs. The
+// batch is nil when nothing is left to write.
+func (s *Store) prepare(ctx context.Context, records []store.Record, rep *store.WriteReport) (*batch, error) {
+	if len(records) == 0 {
+		return nil, nil
+	}
+	b := newBatch(store.Normalize(records, time.Now()), rep)
+	if b.len() == 0 {
+		return nil, nil
+	}
+	if err := s.ensurePartitions(ctx, b.recs); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // newBatch returns the records with a valid id as a batch; the others are
