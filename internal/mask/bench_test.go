@@ -2,6 +2,7 @@ package mask
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -249,4 +250,44 @@ func BenchmarkRecord(b *testing.B) {
 			refFree(ref, ua)
 		})
 	})
+}
+
+// hostileBodies are bodies a client could send on purpose to make masking
+// slow: the costliest per byte of about forty shapes probed (a token every
+// two or three bytes), and the usual suspects (deep nesting, escapes, keys
+// without values).
+var hostileBodies = []struct {
+	name, contentType string
+	unit              string // repeated to the body's size
+	prefix, suffix    string
+}{
+	{"tags-in-json-string", "application/json", "<a>", `{"a":"`, `"}`},
+	{"equals-in-json-string", "application/json", "a=", `{"a":"`, `"}`},
+	{"nested-escaped-json", "application/json", `{\"a\":`, `{"a":"`, `"}`},
+	{"backslashes", "application/json", `\"`, `{"a":"`, `"}`},
+	{"sensitive-keys-without-values", "application/json", `"password":`, `{`, ``},
+	{"deep-nesting", "application/json", `{"a":`, ``, ``},
+	{"text-colons", "text/plain", "a:", ``, ``},
+	{"text-equals", "text/plain", "=", ``, ``},
+	{"text-tags", "text/plain", "<password>", ``, ``},
+	{"text-bearer", "text/plain", "bearer ", ``, ``},
+	{"form-pairs", "application/x-www-form-urlencoded", "a=b&", ``, ``},
+}
+
+// BenchmarkHostile masks each of hostileBodies at 8 KB (audithttp's default
+// body limit) and at 32 KB: MB/s that holds from one size to the other
+// means the cost is linear in the body's size.
+func BenchmarkHostile(b *testing.B) {
+	m := Default()
+	for _, h := range hostileBodies {
+		for _, size := range []int{8 << 10, 32 << 10} {
+			body := []byte(h.prefix + strings.Repeat(h.unit, (size-len(h.prefix)-len(h.suffix))/len(h.unit)) + h.suffix)
+			b.Run(fmt.Sprintf("%s/%dKB", h.name, size>>10), func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					m.Body(h.contentType, body)
+				}
+			})
+		}
+	}
 }
