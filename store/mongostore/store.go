@@ -66,7 +66,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if err := client.Ping(pctx, readpref.Primary()); err != nil {
-		client.Disconnect(context.Background())
+		// The ping's context may be spent; the disconnect gets a timeout of its own,
+		// and its error is not the one to report.
+		dctx, dcancel := context.WithTimeout(context.Background(), cfg.Timeout)
+		defer dcancel()
+		_ = client.Disconnect(dctx)
 		return nil, fmt.Errorf("mongostore: connect: %w", redact(err, cfg.URI))
 	}
 	return &Store{cfg: cfg, client: client, coll: client.Database(cfg.Database).Collection(cfg.Collection)}, nil
