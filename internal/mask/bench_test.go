@@ -253,7 +253,7 @@ func BenchmarkRecord(b *testing.B) {
 }
 
 // hostileBodies are bodies a client could send on purpose to make masking
-// slow: the costliest per byte of about forty shapes probed (a token every
+// slow: the costliest per byte of 35 shapes probed (a token every
 // two or three bytes), and the usual suspects (deep nesting, escapes, keys
 // without values).
 var hostileBodies = []struct {
