@@ -88,7 +88,11 @@ func TestSlug(t *testing.T) {
 	}
 }
 
-func markdownFiles(t *testing.T) []string {
+func markdownFiles(t *testing.T) []string { return repoFiles(t, ".md") }
+
+// repoFiles returns the repository's files whose names end in suffix,
+// outside hidden directories and skipDirs.
+func repoFiles(t *testing.T, suffix string) []string {
 	t.Helper()
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -101,7 +105,7 @@ func markdownFiles(t *testing.T) []string {
 			}
 			return nil
 		}
-		if strings.HasSuffix(path, ".md") {
+		if strings.HasSuffix(path, suffix) {
 			files = append(files, path)
 		}
 		return nil
