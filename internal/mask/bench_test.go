@@ -252,15 +252,15 @@ func BenchmarkRecord(b *testing.B) {
 	})
 }
 
+// hostileBody is a body of contentType: prefix, unit repeated to the size
+// wanted, suffix.
+type hostileBody struct{ name, contentType, unit, prefix, suffix string }
+
 // hostileBodies are bodies a client could send on purpose to make masking
 // slow: the costliest per byte of 35 shapes probed (a token every
 // two or three bytes), and the usual suspects (deep nesting, escapes, keys
 // without values).
-var hostileBodies = []struct {
-	name, contentType string
-	unit              string // repeated to the body's size
-	prefix, suffix    string
-}{
+var hostileBodies = []hostileBody{
 	{"tags-in-json-string", "application/json", "<a>", `{"a":"`, `"}`},
 	{"equals-in-json-string", "application/json", "a=", `{"a":"`, `"}`},
 	{"nested-escaped-json", "application/json", `{\"a\":`, `{"a":"`, `"}`},
@@ -276,10 +276,13 @@ var hostileBodies = []struct {
 
 // BenchmarkHostile masks each of hostileBodies at 8 KB (audithttp's default
 // body limit) and at 32 KB: MB/s that holds from one size to the other
-// means the cost is linear in the body's size.
+// means the cost is linear in the body's size. The baseline, first, is an
+// ordinary body of the same sizes: BenchmarkJSON's document, repeated in an
+// array.
 func BenchmarkHostile(b *testing.B) {
 	m := Default()
-	for _, h := range hostileBodies {
+	ordinary := hostileBody{"baseline-ordinary-json", "application/json", string(benchDoc) + ",", "[", "{}]"}
+	for _, h := range append([]hostileBody{ordinary}, hostileBodies...) {
 		for _, size := range []int{8 << 10, 32 << 10} {
 			body := []byte(h.prefix + strings.Repeat(h.unit, (size-len(h.prefix)-len(h.suffix))/len(h.unit)) + h.suffix)
 			b.Run(fmt.Sprintf("%s/%dKB", h.name, size>>10), func(b *testing.B) {
