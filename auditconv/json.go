@@ -45,6 +45,13 @@ func AppendJSONString[T string | []byte](dst []byte, s T) []byte {
 	}
 }
 
+// AppendJSONText appends s as stored text (StoredText) in a JSON string
+// literal: the form the stores' JSON columns hold and the integrity chain
+// hashes, so the two agree.
+func AppendJSONText(dst []byte, s string) []byte {
+	return AppendJSONString(dst, StoredText(s))
+}
+
 // nextJSONEscape returns the index of the first byte at or after i that a
 // JSON string escapes, or len(s). It tests eight bytes at a time.
 func nextJSONEscape[T string | []byte](s T, i int) int {

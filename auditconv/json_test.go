@@ -69,7 +69,7 @@ func FuzzAppendJSONString(f *testing.F) {
 // valid JSON that decodes to that text.
 func checkReadsBack(t *testing.T, s string) {
 	t.Helper()
-	b := AppendJSONString(nil, StoredText(s))
+	b := AppendJSONText(nil, s)
 	var back string
 	if err := json.Unmarshal(b, &back); err != nil || back != StoredText(s) {
 		t.Fatalf("%q: %s read back as %q, %v", s, b, back, err)

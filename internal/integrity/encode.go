@@ -180,12 +180,12 @@ func (e *fieldWriter) headers(k string, h map[string][]string) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendString(b, n), ':', '[')
+		b = append(auditconv.AppendJSONText(b, n), ':', '[')
 		for j, v := range h[n] {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, v)
+			b = auditconv.AppendJSONText(b, v)
 		}
 		b = append(b, ']')
 	}
@@ -233,7 +233,7 @@ func appendValue(dst []byte, v any) []byte {
 	case nil:
 		return append(dst, "null"...)
 	case string:
-		return appendString(dst, x)
+		return auditconv.AppendJSONText(dst, x)
 	case bool:
 		return strconv.AppendBool(dst, x)
 	case []byte:
@@ -257,7 +257,7 @@ func appendValue(dst []byte, v any) []byte {
 		if f, err := x.Float64(); err == nil {
 			return appendFloat(dst, f)
 		}
-		return appendString(dst, string(x))
+		return auditconv.AppendJSONText(dst, string(x))
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -269,7 +269,7 @@ func appendValue(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = append(appendString(dst, k), ':')
+			dst = append(auditconv.AppendJSONText(dst, k), ':')
 			dst = appendValue(dst, x[k])
 		}
 		return append(dst, '}')
@@ -313,13 +313,13 @@ func appendReflect(dst []byte, rv reflect.Value) []byte {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return strconv.AppendUint(dst, rv.Uint(), 10)
 	case reflect.String:
-		return appendString(dst, rv.String())
+		return auditconv.AppendJSONText(dst, rv.String())
 	}
 	b, err := json.Marshal(rv.Interface())
 	if err != nil {
-		return appendString(dst, err.Error())
+		return auditconv.AppendJSONText(dst, err.Error())
 	}
-	return appendString(dst, string(b))
+	return auditconv.AppendJSONText(dst, string(b))
 }
 
 // appendFloat writes an integral float that fits int64 as an integer (a
@@ -328,17 +328,11 @@ func appendReflect(dst []byte, rv reflect.Value) []byte {
 func appendFloat(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f) || math.IsInf(f, 0):
-		return appendString(dst, strconv.FormatFloat(f, 'g', -1, 64))
+		return auditconv.AppendJSONText(dst, strconv.FormatFloat(f, 'g', -1, 64))
 	case f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63:
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
 	return strconv.AppendFloat(dst, f, 'g', -1, 64)
-}
-
-// appendString appends s as stored text (auditconv.StoredText) in a JSON
-// string literal.
-func appendString(dst []byte, s string) []byte {
-	return auditconv.AppendJSONString(dst, auditconv.StoredText(s))
 }
 
 // leafOf returns the leaf hash of an encoding.

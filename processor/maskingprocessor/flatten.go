@@ -33,7 +33,7 @@ func (p *maskingProcessor) flatten(v pcommon.Value) int {
 func appendJSON(b []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return auditconv.AppendJSONString(b, auditconv.StoredText(v.Str()))
+		return auditconv.AppendJSONText(b, v.Str())
 	case pcommon.ValueTypeInt:
 		return strconv.AppendInt(b, v.Int(), 10)
 	case pcommon.ValueTypeDouble:
@@ -61,7 +61,7 @@ func appendJSON(b []byte, v pcommon.Value) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = auditconv.AppendJSONString(b, auditconv.StoredText(k))
+			b = auditconv.AppendJSONText(b, k)
 			b = append(b, ':')
 			b = appendJSON(b, el)
 		}

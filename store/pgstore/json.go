@@ -51,7 +51,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendJSONString(dst, x), nil
+		return auditconv.AppendJSONText(dst, x), nil
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case int64:
@@ -60,7 +60,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		return strconv.AppendInt(dst, int64(x), 10), nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return appendJSONString(dst, strconv.FormatFloat(x, 'g', -1, 64)), nil
+			return auditconv.AppendJSONText(dst, strconv.FormatFloat(x, 'g', -1, 64)), nil
 		}
 		return strconv.AppendFloat(dst, x, 'g', -1, 64), nil
 	case []byte:
@@ -101,7 +101,7 @@ func appendJSONObject(dst []byte, m map[string]any) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = append(appendJSONString(dst, k), ':')
+		dst = append(auditconv.AppendJSONText(dst, k), ':')
 		if dst, err = appendJSON(dst, e); err != nil {
 			return nil, err
 		}
@@ -118,20 +118,14 @@ func appendJSONHeaders(dst []byte, h map[string][]string) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = append(appendJSONString(dst, k), ':', '[')
+		dst = append(auditconv.AppendJSONText(dst, k), ':', '[')
 		for i, s := range vals {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, s)
+			dst = auditconv.AppendJSONText(dst, s)
 		}
 		dst = append(dst, ']')
 	}
 	return append(dst, '}')
-}
-
-// appendJSONString appends s, made valid for text columns, as a JSON
-// string.
-func appendJSONString(dst []byte, s string) []byte {
-	return auditconv.AppendJSONString(dst, auditconv.StoredText(s))
 }
